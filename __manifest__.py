@@ -1,0 +1,39 @@
+{
+    "name": "Customer Retention",
+    "version": "18.0.1.0.0",
+    "category": "Services/Retention",
+    "summary": "Keep the customers you have: retention profile, health score, "
+    "account reviews and follow-ups for service businesses",
+    "description": """
+Customer Retention for service businesses
+=========================================
+Every customer carries live retention figures computed from what Odoo already
+records (invoices, payments, projects, messages, activities), an explainable
+health score and a retention stage (new, active, at risk, churned, won back).
+""",
+    "author": "customer_retention contributors",
+    "website": "https://github.com/customer-retention/customer_retention",
+    "license": "LGPL-3",
+    "depends": ["mail", "contacts", "project", "account"],
+    "data": [
+        "security/customer_retention_groups.xml",
+        "security/ir.model.access.csv",
+        "data/mail_activity_type_data.xml",
+        "data/ir_cron_data.xml",
+        "views/res_partner_views.xml",
+        "views/project_project_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/customer_retention_menus.xml",
+    ],
+    "demo": [
+        "demo/customer_retention_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "customer_retention/static/tests/tours/*.js",
+        ],
+    },
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,1 @@
+"""Pure retention maths: no ORM, no database; imported by the models and tested directly."""

@@ -1,0 +1,145 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.health import DEFAULT_WEIGHTS, FACTORS, StageRules
+
+WEIGHT_HELP = "Weight of this factor in the health score (0 to 100; 0 leaves it out)."
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Health score weights: one per factor of engine.health.FACTORS.
+    retention_weight_recency = fields.Integer(
+        string="Recency of purchase weight", default=DEFAULT_WEIGHTS["recency"], help=WEIGHT_HELP
+    )
+    retention_weight_trend = fields.Integer(
+        string="Revenue trend weight", default=DEFAULT_WEIGHTS["trend"], help=WEIGHT_HELP
+    )
+    retention_weight_payment = fields.Integer(
+        string="Payment behaviour weight", default=DEFAULT_WEIGHTS["payment"], help=WEIGHT_HELP
+    )
+    retention_weight_engagement = fields.Integer(
+        string="Engagement weight", default=DEFAULT_WEIGHTS["engagement"], help=WEIGHT_HELP
+    )
+    retention_weight_satisfaction = fields.Integer(
+        string="Satisfaction weight", default=DEFAULT_WEIGHTS["satisfaction"], help=WEIGHT_HELP
+    )
+    retention_weight_delivery = fields.Integer(
+        string="Delivery weight", default=DEFAULT_WEIGHTS["delivery"], help=WEIGHT_HELP
+    )
+
+    # Stage rules.
+    retention_churn_days = fields.Integer(
+        string="Churn window (days)",
+        default=365,
+        help="A customer whose last invoice is older than this is churned.",
+    )
+    retention_at_risk_threshold = fields.Integer(
+        string="At-risk threshold",
+        default=50,
+        help="A customer whose health score is below this is at risk.",
+    )
+    retention_won_back_days = fields.Integer(
+        string="Won-back period (days)",
+        default=180,
+        help="A customer invoiced again after a gap longer than the churn window stays "
+        "'won back' for this many days.",
+    )
+    retention_onboarding_days = fields.Integer(
+        string="Onboarding period (days)",
+        default=90,
+        help="A customer whose first invoice is more recent than this is new.",
+    )
+    retention_engagement_full_days = fields.Integer(
+        string="Engagement: full score until (days)",
+        default=30,
+        help="Engagement scores 100 while the last contact is at most this many days old.",
+    )
+    retention_engagement_zero_days = fields.Integer(
+        string="Engagement: zero score from (days)",
+        default=180,
+        help="Engagement scores 0 once the last contact is this many days old or more.",
+    )
+
+    def _retention_weights(self):
+        """The health score weights of this company, keyed by factor name."""
+        self.ensure_one()
+        return {name: self[f"retention_weight_{name}"] for name in FACTORS}
+
+    def _retention_stage_rules(self):
+        self.ensure_one()
+        return StageRules(
+            churn_days=self.retention_churn_days,
+            at_risk_threshold=self.retention_at_risk_threshold,
+            won_back_days=self.retention_won_back_days,
+            onboarding_days=self.retention_onboarding_days,
+            engagement_full_days=self.retention_engagement_full_days,
+            engagement_zero_days=self.retention_engagement_zero_days,
+        )
+
+    @api.constrains(*(f"retention_weight_{name}" for name in FACTORS))
+    def _check_retention_weights(self):
+        for company in self:
+            weights = company._retention_weights()
+            if any(weight < 0 or weight > 100 for weight in weights.values()):
+                raise ValidationError(
+                    self.env._(
+                        "Health score weights must be between 0 and 100 (company %(company)s).",
+                        company=company.name,
+                    )
+                )
+            if not any(weights.values()):
+                raise ValidationError(
+                    self.env._(
+                        "At least one health score weight must be above zero, otherwise no "
+                        "health score can be computed (company %(company)s).",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains(
+        "retention_churn_days",
+        "retention_won_back_days",
+        "retention_onboarding_days",
+        "retention_engagement_full_days",
+        "retention_engagement_zero_days",
+    )
+    def _check_retention_windows(self):
+        for company in self:
+            windows = {
+                self.env._("Churn window"): company.retention_churn_days,
+                self.env._("Won-back period"): company.retention_won_back_days,
+                self.env._("Onboarding period"): company.retention_onboarding_days,
+                self.env._("Engagement full-score days"): company.retention_engagement_full_days,
+                self.env._("Engagement zero-score days"): company.retention_engagement_zero_days,
+            }
+            for label, days in windows.items():
+                if days <= 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s must be a positive number of days, not %(days)s.",
+                            setting=label,
+                            days=days,
+                        )
+                    )
+            if company.retention_engagement_full_days >= company.retention_engagement_zero_days:
+                raise ValidationError(
+                    self.env._(
+                        "Engagement: the full-score days (%(full)s) must be fewer than the "
+                        "zero-score days (%(zero)s).",
+                        full=company.retention_engagement_full_days,
+                        zero=company.retention_engagement_zero_days,
+                    )
+                )
+
+    @api.constrains("retention_at_risk_threshold")
+    def _check_retention_at_risk_threshold(self):
+        for company in self:
+            if not 0 <= company.retention_at_risk_threshold <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The at-risk threshold is a health score: between 0 and 100, not %(value)s.",
+                        value=company.retention_at_risk_threshold,
+                    )
+                )

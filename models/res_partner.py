@@ -1,0 +1,346 @@
+import json
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.health import FACTORS
+
+#: Who may see revenue and debts: invoicing users and retention managers.
+MONEY_GROUPS = "account.group_account_invoice,customer_retention.group_retention_manager"
+
+RETENTION_STAGES = [
+    ("prospect", "Prospect"),
+    ("new", "New"),
+    ("active", "Active"),
+    ("at_risk", "At Risk"),
+    ("churned", "Churned"),
+    ("won_back", "Won Back"),
+]
+
+TRENDS = [("up", "Rising"), ("steady", "Steady"), ("down", "Falling")]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Figures of the commercial partner, one value per company (company_dependent stores them
+    # in a jsonb column keyed by company id; reads, searches and group-bys use env.company).
+    # They are written in bulk by retention.profile.builder, never by users.
+    retention_customer_since = fields.Date(
+        string="Customer Since",
+        company_dependent=True,
+        readonly=True,
+        help="Date of the first posted customer invoice in this company.",
+    )
+    retention_last_invoice_date = fields.Date(
+        string="Last Invoice",
+        company_dependent=True,
+        readonly=True,
+        help="Date of the latest posted customer invoice in this company.",
+    )
+    retention_last_contact_date = fields.Date(
+        string="Last Contact",
+        company_dependent=True,
+        readonly=True,
+        help="Latest real exchange with the customer: an email or message sent to or received "
+        "from them (internal notes do not count), or a call or meeting marked done, on the "
+        "customer, one of their contacts, projects or invoices.",
+    )
+    retention_revenue_12m = fields.Float(
+        string="Revenue (12 months)",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        groups=MONEY_GROUPS,
+        help="Untaxed posted customer invoices minus credit notes dated in the last 12 months, "
+        "in the company's currency.",
+    )
+    retention_revenue_prev_12m = fields.Float(
+        string="Revenue (previous 12 months)",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        groups=MONEY_GROUPS,
+        help="The same, for the 12 months before the last 12.",
+    )
+    retention_revenue_lifetime = fields.Float(
+        string="Lifetime Revenue",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        groups=MONEY_GROUPS,
+        help="Untaxed posted customer invoices minus credit notes, all time.",
+    )
+    retention_repeat_revenue_share = fields.Float(
+        string="Repeat Revenue (%)",
+        company_dependent=True,
+        readonly=True,
+        digits=(5, 1),
+        groups=MONEY_GROUPS,
+        help="Share of lifetime revenue invoiced after the customer's first invoice date.",
+    )
+    retention_overdue_amount = fields.Float(
+        string="Overdue Amount",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        groups=MONEY_GROUPS,
+        help="Amount still due on customer invoices past their due date.",
+    )
+    retention_overdue_days = fields.Integer(
+        string="Oldest Overdue (days)",
+        company_dependent=True,
+        readonly=True,
+        help="Days past due of the oldest unpaid invoice.",
+    )
+    retention_invoice_count = fields.Integer(
+        string="Posted Invoices",
+        company_dependent=True,
+        readonly=True,
+        help="Posted customer invoices (credit notes excluded).",
+    )
+    retention_credit_note_count = fields.Integer(
+        string="Credit Notes (12 months)",
+        company_dependent=True,
+        readonly=True,
+        help="Posted credit notes in the last 12 months: invoices corrected or disputed.",
+    )
+    retention_project_open_count = fields.Integer(
+        string="Open Projects", company_dependent=True, readonly=True
+    )
+    retention_project_done_count = fields.Integer(
+        string="Done Projects",
+        company_dependent=True,
+        readonly=True,
+        help="Projects in a folded (closed) stage, archived, or whose last status is Done.",
+    )
+    retention_health_score = fields.Integer(
+        string="Health Score",
+        company_dependent=True,
+        readonly=True,
+        aggregator="avg",
+        help="0-100: the weighted mean of the factors that have data (see the breakdown on "
+        "the Retention tab). Weights are set in Settings.",
+    )
+    retention_health_score_prev = fields.Integer(
+        string="Previous Health Score",
+        company_dependent=True,
+        readonly=True,
+        aggregator="avg",
+        help="The health score before its last change.",
+    )
+    retention_health_trend = fields.Selection(
+        TRENDS,
+        string="Health Trend",
+        company_dependent=True,
+        readonly=True,
+        help="Direction of the last change of the health score.",
+    )
+    retention_revenue_trend = fields.Selection(
+        TRENDS,
+        string="Revenue Trend",
+        company_dependent=True,
+        readonly=True,
+        help="Revenue of the last 12 months against the 12 before (more than 5% apart).",
+    )
+    retention_health_factors = fields.Text(
+        string="Health Factors (data)",
+        company_dependent=True,
+        readonly=True,
+        help="Technical: each factor's score, weight and share, as computed.",
+    )
+    retention_stage = fields.Selection(
+        RETENTION_STAGES,
+        string="Retention Stage",
+        company_dependent=True,
+        readonly=True,
+        help="Prospect: no posted invoice yet. Churned: last invoice older than the churn "
+        "window. At risk: health below the threshold. Won back: invoiced again after a "
+        "gap longer than the churn window, recently. New: first invoice within the "
+        "onboarding period. Active: the rest.",
+    )
+    retention_stage_date = fields.Date(
+        string="In Stage Since", company_dependent=True, readonly=True
+    )
+    retention_next_review_date = fields.Date(
+        string="Next Review",
+        company_dependent=True,
+        help="When this customer's next account review is due.",
+    )
+    retention_account_manager_id = fields.Many2one(
+        "res.users",
+        string="Account Manager",
+        compute="_compute_retention_account_manager_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Looks after this customer's retention; defaults to the salesperson.",
+    )
+    retention_referred_by_id = fields.Many2one(
+        "res.partner",
+        string="Referred By",
+        index="btree_not_null",
+        help="The customer who recommended this one.",
+    )
+    retention_referral_ids = fields.One2many(
+        "res.partner", "retention_referred_by_id", string="Referrals", readonly=True
+    )
+    retention_referral_count = fields.Integer(
+        string="Referrals Made", compute="_compute_retention_referral_count"
+    )
+    retention_health_explanation = fields.Html(
+        string="Why this score",
+        compute="_compute_retention_health_explanation",
+        sanitize=False,  # built here from numbers and escaped labels only
+    )
+    retention_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_retention_currency_id", string="Retention Currency"
+    )
+    # Set when something that moves the figures changed; the refresh job clears it.
+    retention_dirty = fields.Boolean(copy=False, index="btree_not_null", readonly=True)
+
+    @api.depends("user_id")
+    def _compute_retention_account_manager_id(self):
+        for partner in self:
+            if not partner.retention_account_manager_id:
+                partner.retention_account_manager_id = partner.user_id
+
+    def _compute_retention_referral_count(self):
+        counts = dict(
+            self.env["res.partner"]._read_group(
+                [("retention_referred_by_id", "in", self.ids)],
+                ["retention_referred_by_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.retention_referral_count = counts.get(partner._origin, 0)
+
+    @api.depends_context("company")
+    def _compute_retention_currency_id(self):
+        self.retention_currency_id = self.env.company.currency_id
+
+    @api.depends_context("company", "lang")
+    @api.depends("retention_health_factors", "retention_stage")
+    def _compute_retention_health_explanation(self):
+        for partner in self:
+            partner.retention_health_explanation = partner._retention_explanation_html()
+
+    @api.constrains("retention_referred_by_id")
+    def _check_retention_referred_by_id(self):
+        for partner in self:
+            referrer = partner.retention_referred_by_id
+            if referrer and referrer.commercial_partner_id == partner.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(partner)s cannot be referred by itself or one of its own contacts.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Explanation of the health score
+    # ------------------------------------------------------------------
+    def _retention_factor_labels(self):
+        _ = self.env._
+        return {
+            "recency": (_("Recency of purchase"), _("Last invoice against the usual buying rhythm")),
+            "trend": (_("Revenue trend"), _("Last 12 months against the 12 before")),
+            "payment": (_("Payment behaviour"), _("Overdue amount and age, credit notes")),
+            "engagement": (_("Engagement"), _("Days since the last real contact")),
+            "satisfaction": (_("Satisfaction"), _("Latest customer feedback")),
+            "delivery": (_("Delivery"), _("Open projects: status updates and overdue tasks")),
+        }
+
+    def _retention_explanation_html(self):
+        """A table of factors: score, share of the health score, points brought."""
+        self.ensure_one()
+        try:
+            factors = json.loads(self.retention_health_factors or "{}")
+        except ValueError:
+            factors = {}
+        if not factors:
+            return Markup("<p class='text-muted'>%s</p>") % self.env._(
+                "No figures yet: the health score appears once the customer has a posted invoice."
+            )
+        labels = self._retention_factor_labels()
+        rows = []
+        for name in FACTORS:
+            data = factors.get(name) or {}
+            label, hint = labels[name]
+            if data.get("score") is None or not data.get("share"):
+                reason = (
+                    self.env._("no data, left out")
+                    if data.get("score") is None
+                    else self.env._("weight 0, left out")
+                )
+                rows.append(
+                    Markup(
+                        "<tr class='text-muted'><td>%s<br/><small>%s</small></td>"
+                        "<td colspan='3'>%s</td></tr>"
+                    )
+                    % (label, hint, reason)
+                )
+                continue
+            score = data["score"]
+            css = "text-success" if score >= 70 else ("text-warning" if score >= 40 else "text-danger")
+            rows.append(
+                Markup(
+                    "<tr><td>%s<br/><small class='text-muted'>%s</small></td>"
+                    "<td class='text-end %s'><b>%s</b></td><td class='text-end'>%s%%</td>"
+                    "<td class='text-end'>%s</td></tr>"
+                )
+                % (label, hint, css, score, round(data["share"]), f"{data['points']:.1f}")
+            )
+        header = Markup(
+            "<table class='table table-sm o_retention_factors'><thead><tr><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th>"
+            "<th class='text-end'>%s</th></tr></thead><tbody>"
+        ) % (
+            self.env._("Factor"),
+            self.env._("Score"),
+            self.env._("Weight share"),
+            self.env._("Points"),
+        )
+        return header + Markup("").join(rows) + Markup("</tbody></table>")
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_retention_recompute(self):
+        """Recompute this customer's figures now."""
+        partners = self.commercial_partner_id
+        self.env["retention.profile.builder"]._compute_partners(partners.ids)
+        return True
+
+    def action_retention_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", self.env.company.id),
+        ]
+        action["context"] = {"default_partner_id": self.id, "default_move_type": "out_invoice"}
+        return action
+
+    def action_retention_view_projects(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("project.open_view_project_all")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.id, "active_test": False}
+        return action
+
+    def action_retention_view_referrals(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Referrals"),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("retention_referred_by_id", "=", self.id)],
+            "context": {"default_retention_referred_by_id": self.id},
+        }

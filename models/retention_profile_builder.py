@@ -1,0 +1,695 @@
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine.health import CustomerFacts, ProjectFacts, evaluate
+
+_logger = logging.getLogger(__name__)
+
+WATERMARK_PARAM = "customer_retention.refresh_watermark"
+FULL_MARK_PARAM = "customer_retention.last_full_mark"
+#: Changes are looked for this far before the watermark: a transaction that started before
+#: the last scan but committed after it has an older write_date than the watermark.
+WATERMARK_OVERLAP = timedelta(hours=1)
+BATCH_SIZE = 2000
+CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
+
+#: Rating values of Odoo's rating (1, 3, 5) on the satisfaction scale (0-100).
+RATING_TO_SATISFACTION = SQL("(rating_rating.rating - 1) * 25")
+
+# (column, SQL cast of the unnest array, nullable): the figures written per company.
+FIGURE_COLUMNS = [
+    ("retention_customer_since", "date[]", True),
+    ("retention_last_invoice_date", "date[]", True),
+    ("retention_last_contact_date", "date[]", True),
+    ("retention_revenue_12m", "float8[]", False),
+    ("retention_revenue_prev_12m", "float8[]", False),
+    ("retention_revenue_lifetime", "float8[]", False),
+    ("retention_repeat_revenue_share", "float8[]", False),
+    ("retention_overdue_amount", "float8[]", False),
+    ("retention_overdue_days", "int4[]", False),
+    ("retention_invoice_count", "int4[]", False),
+    ("retention_credit_note_count", "int4[]", False),
+    ("retention_project_open_count", "int4[]", False),
+    ("retention_project_done_count", "int4[]", False),
+    ("retention_health_score", "int4[]", False),
+    ("retention_health_score_prev", "int4[]", True),
+    ("retention_health_trend", "text[]", True),
+    ("retention_revenue_trend", "text[]", True),
+    ("retention_health_factors", "text[]", True),
+    ("retention_stage", "text[]", False),
+    ("retention_stage_date", "date[]", True),
+]
+
+
+def _in_test_mode():
+    return getattr(threading.current_thread(), "testing", False)
+
+
+class RetentionProfileBuilder(models.AbstractModel):
+    """Computes the retention figures of customers set-wise.
+
+    A batch of commercial partners is read with a fixed number of grouped queries (invoices,
+    win-backs, contacts, projects, satisfaction, current values), evaluated with the pure
+    functions of engine.health, and written back with one UPDATE per company into the
+    company-dependent columns of res.partner. Which partners need it is kept in
+    res_partner.retention_dirty, so a crash leaves the rest marked for the next run.
+    """
+
+    _name = "retention.profile.builder"
+    _description = "Retention profile builder"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+    @api.model
+    def _recompute_all(self):
+        """Recompute every customer now, in this transaction (install, demo, Settings button)."""
+        self._mark_all_customers_dirty()
+        while self._process_dirty_batch(BATCH_SIZE):
+            pass
+
+    @api.model
+    def _cron_refresh_changed(self):
+        """Every few minutes: customers whose invoices, payments, projects or messages
+        changed since the last run are refreshed."""
+        self._mark_changed_customers_dirty()
+        self._process_dirty_with_progress()
+
+    @api.model
+    def _cron_recompute_all(self):
+        """Daily: figures depend on today's date (12-month windows, days since...), so every
+        customer is marked once a day and the batches follow, resuming after a crash."""
+        today = fields.Date.to_string(fields.Date.context_today(self))
+        params = self.env["ir.config_parameter"].sudo()
+        if params.get_param(FULL_MARK_PARAM) != today:
+            self._mark_all_customers_dirty()
+            params.set_param(FULL_MARK_PARAM, today)
+            self._commit()
+        self._process_dirty_with_progress()
+
+    # ------------------------------------------------------------------
+    # Dirty marks
+    # ------------------------------------------------------------------
+    @api.model
+    def _mark_dirty(self, partner_ids):
+        """Mark the commercial partners of these partners for a refresh, when they are
+        customers (colleagues writing messages are not)."""
+        if not partner_ids:
+            return
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner SET retention_dirty = TRUE
+                 WHERE id IN (SELECT commercial_partner_id FROM res_partner WHERE id = ANY(%s))
+                   AND (customer_rank > 0 OR retention_stage IS NOT NULL)
+                   AND retention_dirty IS NOT TRUE
+                """,
+                list(partner_ids),
+            )
+        )
+
+    @api.model
+    def _mark_all_customers_dirty(self):
+        """Customers are commercial partners with a customer rank or figures already."""
+        self.env["res.partner"].flush_model()
+        self.env.cr.execute(
+            """
+            UPDATE res_partner SET retention_dirty = TRUE
+             WHERE id = commercial_partner_id
+               AND (customer_rank > 0 OR retention_stage IS NOT NULL)
+               AND retention_dirty IS NOT TRUE
+            """
+        )
+        return self.env.cr.rowcount
+
+    @api.model
+    def _mark_changed_customers_dirty(self):
+        """Mark the customers of invoices, projects, status updates, tasks, messages and
+        ratings written since the watermark, then move the watermark to now."""
+        params = self.env["ir.config_parameter"].sudo()
+        now = self.env.cr.now()
+        watermark = params.get_param(WATERMARK_PARAM)
+        since = fields.Datetime.to_datetime(watermark) - WATERMARK_OVERLAP if watermark else None
+        if since:
+            self.env.flush_all()
+            self.env.cr.execute(self._changed_customers_query(since))
+            self._mark_dirty([row[0] for row in self.env.cr.fetchall()])
+        params.set_param(WATERMARK_PARAM, fields.Datetime.to_string(now))
+        return since
+
+    @api.model
+    def _changed_customers_query(self, since):
+        return SQL(
+            """
+            SELECT commercial_partner_id FROM account_move
+             WHERE write_date >= %(since)s AND move_type IN ('out_invoice', 'out_refund')
+             UNION
+            SELECT pa.commercial_partner_id FROM project_project pr
+              JOIN res_partner pa ON pa.id = pr.partner_id
+             WHERE pr.write_date >= %(since)s
+             UNION
+            SELECT pa.commercial_partner_id FROM project_task t
+              JOIN project_project pr ON pr.id = t.project_id
+              JOIN res_partner pa ON pa.id = pr.partner_id
+             WHERE t.write_date >= %(since)s
+             UNION
+            SELECT pa.commercial_partner_id FROM rating_rating r
+              JOIN res_partner pa ON pa.id = r.partner_id
+             WHERE r.write_date >= %(since)s
+             UNION
+            SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id, prp.commercial_partner_id)
+              FROM mail_message msg
+              LEFT JOIN res_partner pa
+                     ON (msg.model = 'res.partner' AND pa.id = msg.res_id) OR pa.id = msg.author_id
+              LEFT JOIN account_move am ON msg.model = 'account.move' AND am.id = msg.res_id
+              LEFT JOIN project_project pr ON msg.model = 'project.project' AND pr.id = msg.res_id
+              LEFT JOIN res_partner prp ON prp.id = pr.partner_id
+             WHERE msg.create_date >= %(since)s
+            """,
+            since=since,
+        )
+
+    # ------------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------------
+    @api.model
+    def _process_dirty_with_progress(self):
+        """Process batches until none is left or the time budget is spent; commit each batch
+        (outside tests) and report progress so Odoo calls again at once when work remains."""
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < CRON_TIME_BUDGET:
+            count = self._process_dirty_batch(BATCH_SIZE)
+            if not count:
+                break
+            done += count
+            self._commit()
+        self.env.cr.execute("SELECT COUNT(*) FROM res_partner WHERE retention_dirty")
+        remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining
+
+    @api.model
+    def _process_dirty_batch(self, limit):
+        """Claim up to ``limit`` dirty customers (rows another worker holds are skipped),
+        recompute them and clear their mark. Returns how many were processed."""
+        self.env["res.partner"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM res_partner WHERE retention_dirty
+                 ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                limit,
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        if partner_ids:
+            self._compute_partners(partner_ids)
+        return len(partner_ids)
+
+    def _commit(self):
+        if not _in_test_mode():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------------
+    # Computation of one batch
+    # ------------------------------------------------------------------
+    @api.model
+    def _compute_partners(self, partner_ids):
+        """Recompute the figures of these commercial partners in every company."""
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().search([])
+        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        facts = self._gather_facts(partner_ids, today)
+        current = self._read_current_values(partner_ids, companies)
+        visible = self._partner_companies(partner_ids)
+        for company in companies:
+            rows = self._evaluate_company(company, partner_ids, visible, facts, current, today)
+            self._write_company_figures(company, rows)
+        self._update_invoice_flags(partner_ids)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET retention_dirty = FALSE WHERE id = ANY(%s) AND retention_dirty",
+                list(partner_ids),
+            )
+        )
+        partners.invalidate_recordset()
+        self.env["res.partner"].invalidate_model([name for name, _cast, _null in FIGURE_COLUMNS])
+
+    @api.model
+    def _gather_facts(self, partner_ids, today):
+        """Every fact the engine needs, keyed by (company_id, partner_id); contact and
+        satisfaction facts that belong to no company are keyed by (None, partner_id)."""
+        return {
+            "invoices": self._invoice_facts(partner_ids, today),
+            "winbacks": self._winback_dates(partner_ids),
+            "contacts": self._last_contact_dates(partner_ids),
+            "projects": self._project_facts(partner_ids, today),
+            "satisfaction": self._latest_satisfaction(partner_ids),
+        }
+
+    @api.model
+    def _partner_companies(self, partner_ids):
+        """The company a partner is restricted to (None when shared by all companies)."""
+        self.env.cr.execute(
+            SQL("SELECT id, company_id FROM res_partner WHERE id = ANY(%s)", list(partner_ids))
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _invoice_facts(self, partner_ids, today):
+        """Dates, counts, revenue windows and overdue of posted customer invoices and credit
+        notes (amounts untaxed, signed, in the company's currency)."""
+        start_12m = today - relativedelta(months=12)
+        start_24m = today - relativedelta(months=24)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH inv AS (
+                    SELECT m.company_id, m.commercial_partner_id AS partner_id, m.move_type,
+                           m.invoice_date, m.invoice_date_due,
+                           m.amount_untaxed_signed AS amount,
+                           m.amount_residual_signed AS residual,
+                           m.move_type = 'out_invoice' AND m.invoice_date_due < %(today)s
+                               AND m.payment_state IN ('not_paid', 'partial') AS overdue,
+                           MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
+                               OVER (PARTITION BY m.company_id, m.commercial_partner_id)
+                               AS first_date
+                      FROM account_move m
+                     WHERE m.state = 'posted'
+                       AND m.move_type IN ('out_invoice', 'out_refund')
+                       AND m.commercial_partner_id = ANY(%(partners)s)
+                )
+                SELECT company_id, partner_id,
+                       MIN(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       COUNT(DISTINCT invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       COUNT(*) FILTER (WHERE move_type = 'out_invoice'),
+                       COUNT(*) FILTER (WHERE move_type = 'out_invoice'
+                                          AND invoice_date > %(start_12m)s),
+                       COUNT(*) FILTER (WHERE move_type = 'out_refund'
+                                          AND invoice_date > %(start_12m)s),
+                       COALESCE(SUM(amount), 0),
+                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_12m)s), 0),
+                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_24m)s
+                                                      AND invoice_date <= %(start_12m)s), 0),
+                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > first_date), 0),
+                       COALESCE(SUM(residual) FILTER (WHERE overdue), 0),
+                       COALESCE(MAX(%(today)s - invoice_date_due) FILTER (WHERE overdue), 0)
+                  FROM inv
+                 GROUP BY company_id, partner_id
+                """,
+                today=today,
+                start_12m=start_12m,
+                start_24m=start_24m,
+                partners=list(partner_ids),
+            )
+        )
+        keys = (
+            "first_invoice_date", "last_invoice_date", "invoice_date_count", "invoice_count",
+            "invoice_count_12m", "credit_note_count_12m", "revenue_lifetime", "revenue_12m",
+            "revenue_prev_12m", "repeat_revenue", "overdue_amount", "overdue_days",
+        )
+        return {(row[0], row[1]): dict(zip(keys, row[2:])) for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _winback_dates(self, partner_ids):
+        """Latest invoice that came after a gap longer than the company's churn window."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT s.company_id, s.partner_id, MAX(s.invoice_date)
+                  FROM (
+                    SELECT m.company_id, m.commercial_partner_id AS partner_id, m.invoice_date,
+                           m.invoice_date - LAG(m.invoice_date) OVER (
+                               PARTITION BY m.company_id, m.commercial_partner_id
+                               ORDER BY m.invoice_date) AS gap
+                      FROM account_move m
+                     WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+                       AND m.commercial_partner_id = ANY(%s)
+                  ) s
+                  JOIN res_company c ON c.id = s.company_id
+                 WHERE s.gap > c.retention_churn_days
+                 GROUP BY s.company_id, s.partner_id
+                """,
+                list(partner_ids),
+            )
+        )
+        return {(row[0], row[1]): row[2] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _real_exchange_condition(self):
+        """What counts as a contact: an email or message that is not internal (no log note),
+        or a done activity of a type counted as contact (calls and meetings by default)."""
+        return SQL(
+            """
+            (
+                (msg.message_type IN ('email', 'comment', 'email_outgoing')
+                 AND NOT COALESCE(msg.is_internal, FALSE)
+                 AND NOT COALESCE(st.internal, FALSE))
+                OR msg.mail_activity_type_id IN (
+                    SELECT id FROM mail_activity_type WHERE retention_counts_as_contact)
+            )
+            """
+        )
+
+    @api.model
+    def _last_contact_dates(self, partner_ids):
+        """Latest real exchange per customer: on the customer or its contacts, authored by
+        them anywhere (company None: counts in every company), on their projects and
+        invoices (counted in the project's or invoice's company)."""
+        real = self._real_exchange_condition()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pa AS (
+                    SELECT id, commercial_partner_id FROM res_partner
+                     WHERE commercial_partner_id = ANY(%(partners)s)
+                )
+                SELECT NULL::int, pa.commercial_partner_id, MAX(msg.date)::date
+                  FROM mail_message msg
+                  JOIN pa ON msg.model = 'res.partner' AND msg.res_id = pa.id
+                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                 WHERE %(real)s
+                 GROUP BY pa.commercial_partner_id
+                UNION ALL
+                SELECT NULL::int, pa.commercial_partner_id, MAX(msg.date)::date
+                  FROM mail_message msg
+                  JOIN pa ON msg.author_id = pa.id
+                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                 WHERE %(real)s
+                 GROUP BY pa.commercial_partner_id
+                UNION ALL
+                SELECT pr.company_id, pa.commercial_partner_id, MAX(msg.date)::date
+                  FROM mail_message msg
+                  JOIN project_project pr ON msg.model = 'project.project' AND msg.res_id = pr.id
+                  JOIN pa ON pa.id = pr.partner_id
+                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                 WHERE %(real)s
+                 GROUP BY pr.company_id, pa.commercial_partner_id
+                UNION ALL
+                SELECT am.company_id, am.commercial_partner_id, MAX(msg.date)::date
+                  FROM mail_message msg
+                  JOIN account_move am ON msg.model = 'account.move' AND msg.res_id = am.id
+                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                 WHERE am.commercial_partner_id = ANY(%(partners)s)
+                   AND am.move_type IN ('out_invoice', 'out_refund')
+                   AND %(real)s
+                 GROUP BY am.company_id, am.commercial_partner_id
+                """,
+                partners=list(partner_ids),
+                real=real,
+            )
+        )
+        latest = {}
+        for company_id, partner_id, day in self.env.cr.fetchall():
+            key = (company_id, partner_id)
+            if day and (key not in latest or day > latest[key]):
+                latest[key] = day
+        return latest
+
+    @api.model
+    def _project_facts(self, partner_ids, today):
+        """One row per project of the customers: closed or not, latest status, its age, and
+        open and overdue tasks. Projects without company count in every company (None)."""
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT pr.company_id, pa.commercial_partner_id, pr.retention_is_closed,
+                       pr.last_update_status, pu.date,
+                       COALESCE(tk.open_count, 0), COALESCE(tk.overdue_count, 0)
+                  FROM project_project pr
+                  JOIN res_partner pa ON pa.id = pr.partner_id
+                  LEFT JOIN project_update pu ON pu.id = pr.last_update_id
+                  LEFT JOIN LATERAL (
+                        SELECT COUNT(*) AS open_count,
+                               COUNT(*) FILTER (WHERE t.date_deadline < %(now)s) AS overdue_count
+                          FROM project_task t
+                         WHERE t.project_id = pr.id AND t.active
+                           AND t.state NOT IN ('1_done', '1_canceled')
+                  ) tk ON NOT pr.retention_is_closed
+                 WHERE pa.commercial_partner_id = ANY(%(partners)s)
+                   AND (pr.active OR pr.retention_is_closed)
+                """,
+                now=now,
+                partners=list(partner_ids),
+            )
+        )
+        projects = defaultdict(lambda: {"open": [], "done": 0})
+        for company_id, partner_id, closed, status, update_date, open_tasks, overdue in (
+            self.env.cr.fetchall()
+        ):
+            entry = projects[(company_id, partner_id)]
+            if closed:
+                entry["done"] += 1
+                continue
+            entry["open"].append(
+                ProjectFacts(
+                    status=status if status and status != "to_define" else None,
+                    days_since_update=(today - update_date).days if update_date else None,
+                    open_task_count=open_tasks,
+                    overdue_task_count=overdue,
+                )
+            )
+        return projects
+
+    @api.model
+    def _latest_satisfaction(self, partner_ids):
+        """Latest customer rating (0-100) per customer, from Odoo's ratings."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (pa.commercial_partner_id)
+                       pa.commercial_partner_id, %(score)s, rating_rating.write_date::date
+                  FROM rating_rating
+                  JOIN res_partner pa ON pa.id = rating_rating.partner_id
+                 WHERE rating_rating.consumed AND rating_rating.rating >= 1
+                   AND pa.commercial_partner_id = ANY(%(partners)s)
+                 ORDER BY pa.commercial_partner_id, rating_rating.write_date DESC
+                """,
+                score=RATING_TO_SATISFACTION,
+                partners=list(partner_ids),
+            )
+        )
+        return {row[0]: row[1] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _read_current_values(self, partner_ids, companies):
+        """Health, stage and their dates as stored now, to keep the previous score and the
+        date the stage was entered."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, retention_health_score, retention_health_score_prev,
+                       retention_health_trend, retention_stage, retention_stage_date
+                  FROM res_partner WHERE id = ANY(%s)
+                """,
+                list(partner_ids),
+            )
+        )
+        current = {}
+        for pid, health, prev, trend, stage, stage_date in self.env.cr.fetchall():
+            for company in companies:
+                key = str(company.id)
+                current[(company.id, pid)] = {
+                    "health": (health or {}).get(key),
+                    "prev": (prev or {}).get(key),
+                    "trend": (trend or {}).get(key),
+                    "stage": (stage or {}).get(key),
+                    "stage_date": (stage_date or {}).get(key),
+                }
+        return current
+
+    # ------------------------------------------------------------------
+    # Evaluation and writing
+    # ------------------------------------------------------------------
+    @api.model
+    def _customer_facts(self, company_id, partner_id, facts):
+        invoice = facts["invoices"].get((company_id, partner_id), {})
+        contact_dates = [
+            facts["contacts"].get(key)
+            for key in ((None, partner_id), (company_id, partner_id))
+            if facts["contacts"].get(key)
+        ]
+        projects = facts["projects"].get((company_id, partner_id), {"open": [], "done": 0})
+        shared = facts["projects"].get((None, partner_id), {"open": [], "done": 0})
+        return CustomerFacts(
+            first_invoice_date=invoice.get("first_invoice_date"),
+            last_invoice_date=invoice.get("last_invoice_date"),
+            invoice_date_count=invoice.get("invoice_date_count", 0),
+            last_winback_date=facts["winbacks"].get((company_id, partner_id)),
+            revenue_12m=invoice.get("revenue_12m", 0.0),
+            revenue_prev_12m=invoice.get("revenue_prev_12m", 0.0),
+            invoice_count_12m=invoice.get("invoice_count_12m", 0),
+            credit_note_count_12m=invoice.get("credit_note_count_12m", 0),
+            overdue_amount=invoice.get("overdue_amount", 0.0),
+            overdue_days=invoice.get("overdue_days", 0),
+            last_contact_date=max(contact_dates) if contact_dates else None,
+            satisfaction=facts["satisfaction"].get(partner_id),
+            open_projects=tuple(projects["open"] + shared["open"]),
+        ), invoice, projects["done"] + shared["done"]
+
+    @api.model
+    def _evaluate_company(self, company, partner_ids, visible, facts, current, today):
+        """One row of figures per partner visible in this company."""
+        weights = company._retention_weights()
+        rules = company._retention_stage_rules()
+        rows = []
+        for partner_id in partner_ids:
+            if visible.get(partner_id) not in (None, company.id):
+                continue
+            customer, invoice, done_projects = self._customer_facts(company.id, partner_id, facts)
+            result = evaluate(customer, weights, rules, today)
+            old = current[(company.id, partner_id)]
+            rows.append(
+                self._figure_row(partner_id, customer, invoice, done_projects, result, old, today)
+            )
+        return rows
+
+    @api.model
+    def _figure_row(self, partner_id, customer, invoice, done_projects, result, old, today):
+        lifetime = invoice.get("revenue_lifetime", 0.0)
+        health_changed = old["health"] is not None and old["health"] != result.health
+        prev = old["health"] if health_changed else old["prev"]
+        if health_changed:
+            trend = "up" if result.health > old["health"] else "down"
+        else:
+            trend = old["trend"]
+        return {
+            "id": partner_id,
+            "retention_customer_since": customer.first_invoice_date,
+            "retention_last_invoice_date": customer.last_invoice_date,
+            "retention_last_contact_date": customer.last_contact_date,
+            "retention_revenue_12m": customer.revenue_12m,
+            "retention_revenue_prev_12m": customer.revenue_prev_12m,
+            "retention_revenue_lifetime": lifetime,
+            "retention_repeat_revenue_share": (
+                round(100.0 * invoice.get("repeat_revenue", 0.0) / lifetime, 1)
+                if lifetime > 0
+                else 0.0
+            ),
+            "retention_overdue_amount": customer.overdue_amount,
+            "retention_overdue_days": customer.overdue_days,
+            "retention_invoice_count": invoice.get("invoice_count", 0),
+            "retention_credit_note_count": customer.credit_note_count_12m,
+            "retention_project_open_count": len(customer.open_projects),
+            "retention_project_done_count": done_projects,
+            "retention_health_score": result.health,
+            "retention_health_score_prev": prev,
+            "retention_health_trend": trend,
+            "retention_revenue_trend": self._revenue_trend(customer),
+            "retention_health_factors": json.dumps(
+                {
+                    f.name: {
+                        "score": f.score,
+                        "weight": f.weight,
+                        "share": round(f.share, 2),
+                        "points": round(f.points, 2),
+                    }
+                    for f in result.factors
+                }
+            )
+            if customer.last_invoice_date
+            else None,
+            "retention_stage": result.stage,
+            "retention_stage_date": (
+                old["stage_date"] if old["stage"] == result.stage and old["stage_date"] else today
+            ),
+        }
+
+    @api.model
+    def _revenue_trend(self, customer):
+        """Falling or rising when the last 12 months are more than 5% off the 12 before."""
+        before, now = customer.revenue_prev_12m, customer.revenue_12m
+        if before <= 0 and now <= 0:
+            return None
+        if now > before * 1.05:
+            return "up"
+        if now < before * 0.95:
+            return "down"
+        return "steady"
+
+    @api.model
+    def _write_company_figures(self, company, rows):
+        """One UPDATE merging this company's values into the jsonb columns of every row."""
+        if not rows:
+            return
+        key = str(company.id)
+        assignments = []
+        arrays = []
+        for index, (column, cast, nullable) in enumerate(FIGURE_COLUMNS, start=1):
+            value = SQL("jsonb_build_object(%s, v.c%s)", key, SQL(str(index)))
+            if nullable:
+                # drop the key instead of storing JSON null, so the ORM reads its fallback
+                merged = SQL(
+                    "(COALESCE(p.%s, '{}'::jsonb) - %s) || jsonb_strip_nulls(%s)",
+                    SQL.identifier(column),
+                    key,
+                    value,
+                )
+            else:
+                merged = SQL("COALESCE(p.%s, '{}'::jsonb) || %s", SQL.identifier(column), value)
+            assignments.append(SQL("%s = %s", SQL.identifier(column), merged))
+            arrays.append(SQL("%s::%s", [row[column] for row in rows], SQL(cast)))
+        aliases = SQL(", ").join(SQL("c%s", SQL(str(i))) for i in range(1, len(FIGURE_COLUMNS) + 1))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p SET %(assignments)s
+                  FROM unnest(%(ids)s::int[], %(arrays)s) AS v(id, %(aliases)s)
+                 WHERE p.id = v.id
+                """,
+                assignments=SQL(", ").join(assignments),
+                ids=[row["id"] for row in rows],
+                arrays=SQL(", ").join(arrays),
+                aliases=aliases,
+            )
+        )
+
+    @api.model
+    def _update_invoice_flags(self, partner_ids):
+        """First invoice and repeat business flags on the customers' invoices: the first
+        posted invoice of a customer in a company, and every later one."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH ranked AS (
+                    SELECT m.id,
+                           m.state = 'posted' AND ROW_NUMBER() OVER (
+                               PARTITION BY m.company_id, m.commercial_partner_id,
+                                            m.state = 'posted'
+                               ORDER BY m.invoice_date, m.id) = 1 AS is_first
+                      FROM account_move m
+                     WHERE m.move_type = 'out_invoice'
+                       AND m.commercial_partner_id = ANY(%s)
+                ),
+                flags AS (
+                    SELECT m.id, r.is_first,
+                           (m.state = 'posted' AND NOT r.is_first) AS is_repeat
+                      FROM ranked r JOIN account_move m ON m.id = r.id
+                )
+                UPDATE account_move m
+                   SET retention_is_first_invoice = f.is_first,
+                       retention_is_repeat = f.is_repeat
+                  FROM flags f
+                 WHERE m.id = f.id
+                   AND (m.retention_is_first_invoice IS DISTINCT FROM f.is_first
+                        OR m.retention_is_repeat IS DISTINCT FROM f.is_repeat)
+                """,
+                list(partner_ids),
+            )
+        )
+        self.env["account.move"].invalidate_model(["retention_is_first_invoice", "retention_is_repeat"])
