@@ -156,6 +156,7 @@ class ResPartner(models.Model):
         string="Retention Stage",
         company_dependent=True,
         readonly=True,
+        group_expand=True,
         help="Prospect: no posted invoice yet. Churned: last invoice older than the churn "
         "window. At risk: health below the threshold. Won back: invoiced again after a "
         "gap longer than the churn window, recently. New: first invoice within the "

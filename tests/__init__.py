@@ -1,2 +1,3 @@
 from . import test_health_engine
 from . import test_retention_profile
+from . import test_ui_tours

@@ -1,0 +1,76 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/**
+ * The Customers screen: kanban by stage, list with the "At Risk" filter,
+ * then the partner's Retention tab explaining the health score.
+ */
+registry.category("web_tour.tours").add("customer_retention_customers_tour", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open the Retention app",
+            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
+            run: "click",
+        },
+        {
+            content: "Customers are shown in kanban, one column per stage",
+            trigger:
+                '.o_kanban_group:has(.o_column_title:contains("At Risk")) .o_kanban_record:contains("Tour Risky Ltd")',
+        },
+        {
+            content: "The healthy customer sits in another column",
+            trigger:
+                '.o_kanban_group:has(.o_column_title:contains("Active")) .o_kanban_record:contains("Tour Steady LLC")',
+        },
+        {
+            content: "Switch to the list",
+            trigger: ".o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            trigger: '.o_list_view .o_data_row:contains("Tour Steady LLC")',
+        },
+        {
+            content: "Open the filters",
+            trigger: ".o_control_panel_actions .o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            content: "Filter the customers at risk",
+            trigger: '.o_filter_menu .dropdown-item:contains("At Risk")',
+            run: "click",
+        },
+        {
+            content: "Close the filters",
+            trigger: ".o_control_panel_actions .o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            content: "Only the customer at risk is left",
+            trigger:
+                '.o_list_view:not(:has(.o_data_row:contains("Tour Steady LLC"))) .o_data_row:contains("Tour Risky Ltd")',
+        },
+        {
+            content: "Open the customer",
+            trigger: '.o_data_row:contains("Tour Risky Ltd") .o_data_cell[name="display_name"]',
+            run: "click",
+        },
+        {
+            content: "Open the Retention tab",
+            trigger: '.o_form_view .o_notebook .nav-link:contains("Retention")',
+            run: "click",
+        },
+        {
+            content: "The health score is explained factor by factor",
+            trigger: '.o_retention_factors:contains("Recency of purchase"):contains("Payment behaviour")',
+        },
+        {
+            content: "The stage is shown",
+            trigger: '.o_field_widget[name="retention_stage"]:contains("At Risk")',
+        },
+    ],
+});
