@@ -4,6 +4,26 @@ from odoo import fields, models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # The refresh job finds changed invoices by write_date; these hooks only make it run
+    # sooner after the events users expect to see at once.
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._retention_trigger_refresh()
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self._retention_trigger_refresh()
+        return result
+
+    def _retention_trigger_refresh(self):
+        if any(move.move_type in ("out_invoice", "out_refund") for move in self):
+            cron = self.env.ref(
+                "customer_retention.ir_cron_retention_refresh_changed", raise_if_not_found=False
+            )
+            if cron:
+                cron.sudo()._trigger()
+
     # Set in bulk by retention.profile.builder when the customer's figures are refreshed.
     retention_is_first_invoice = fields.Boolean(
         string="First Invoice",

@@ -203,6 +203,15 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _process_dirty_batch(self, limit):
         """Claim up to ``limit`` dirty customers (rows another worker holds are skipped),
         recompute them and clear their mark. Returns how many were processed."""
+        partner_ids = self._claim_dirty_partners(limit)
+        if partner_ids:
+            self._compute_partners(partner_ids)
+        return len(partner_ids)
+
+    @api.model
+    def _claim_dirty_partners(self, limit):
+        """Lock up to ``limit`` marked customers until this transaction ends; rows locked by
+        another worker are skipped, so two workers never take the same customer."""
         self.env["res.partner"].flush_model()
         self.env.cr.execute(
             SQL(
@@ -213,10 +222,7 @@ class RetentionProfileBuilder(models.AbstractModel):
                 limit,
             )
         )
-        partner_ids = [row[0] for row in self.env.cr.fetchall()]
-        if partner_ids:
-            self._compute_partners(partner_ids)
-        return len(partner_ids)
+        return [row[0] for row in self.env.cr.fetchall()]
 
     def _commit(self):
         if not _in_test_mode():

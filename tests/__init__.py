@@ -1,3 +1,4 @@
 from . import test_health_engine
 from . import test_retention_profile
 from . import test_ui_tours
+from . import test_refresh_workers
