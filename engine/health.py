@@ -74,6 +74,7 @@ class CustomerFacts:
     last_contact_date: date | None = None
     satisfaction: int | None = None  # latest feedback on a 0-100 scale
     open_projects: tuple = field(default_factory=tuple)
+    lost_date: date | None = None  # marked lost on purpose (account review outcome "lost")
 
 
 @dataclass(frozen=True)
@@ -218,12 +219,14 @@ def combine(scores, weights):
 
 
 def retention_stage(facts, health, rules, today):
-    """Stage rules, in order of precedence (see README): prospect, churned, at risk,
-    won back, new, active."""
+    """Stage rules, in order of precedence (see README): prospect, churned (or marked lost
+    and not invoiced since), at risk, won back, new, active."""
     if not facts.last_invoice_date:
         return "prospect"
     if (today - facts.last_invoice_date).days > rules.churn_days:
         return "churned"
+    if facts.lost_date and facts.last_invoice_date <= facts.lost_date:
+        return "churned"  # lost on purpose, and not invoiced since
     if health is not None and health < rules.at_risk_threshold:
         return "at_risk"
     if facts.last_winback_date and (today - facts.last_winback_date).days <= rules.won_back_days:

@@ -170,6 +170,16 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="When this customer's next account review is due.",
     )
+    retention_lost_date = fields.Date(
+        string="Marked Lost On",
+        company_dependent=True,
+        copy=False,
+        help="Set when an account review records the customer as lost: the customer counts "
+        "as churned until invoiced again.",
+    )
+    retention_lost_reason = fields.Char(
+        string="Lost Reason", company_dependent=True, copy=False
+    )
     retention_account_manager_id = fields.Many2one(
         "res.users",
         string="Account Manager",

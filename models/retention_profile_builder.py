@@ -495,19 +495,20 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _read_current_values(self, partner_ids, companies):
         """Health, stage and their dates as stored now, to keep the previous score and the
-        date the stage was entered."""
+        date the stage was entered; and the date the customer was marked lost."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id, retention_health_score, retention_health_score_prev,
-                       retention_health_trend, retention_stage, retention_stage_date
+                       retention_health_trend, retention_stage, retention_stage_date,
+                       retention_lost_date
                   FROM res_partner WHERE id = ANY(%s)
                 """,
                 list(partner_ids),
             )
         )
         current = {}
-        for pid, health, prev, trend, stage, stage_date in self.env.cr.fetchall():
+        for pid, health, prev, trend, stage, stage_date, lost in self.env.cr.fetchall():
             for company in companies:
                 key = str(company.id)
                 current[(company.id, pid)] = {
@@ -516,6 +517,7 @@ class RetentionProfileBuilder(models.AbstractModel):
                     "trend": (trend or {}).get(key),
                     "stage": (stage or {}).get(key),
                     "stage_date": (stage_date or {}).get(key),
+                    "lost_date": fields.Date.to_date((lost or {}).get(key)),
                 }
         return current
 
@@ -523,7 +525,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     # Evaluation and writing
     # ------------------------------------------------------------------
     @api.model
-    def _customer_facts(self, company_id, partner_id, facts):
+    def _customer_facts(self, company_id, partner_id, facts, lost_date=None):
         invoice = facts["invoices"].get((company_id, partner_id), {})
         contact_dates = [
             facts["contacts"].get(key)
@@ -546,6 +548,7 @@ class RetentionProfileBuilder(models.AbstractModel):
             last_contact_date=max(contact_dates) if contact_dates else None,
             satisfaction=facts["satisfaction"].get(partner_id),
             open_projects=tuple(projects["open"] + shared["open"]),
+            lost_date=lost_date,
         ), invoice, projects["done"] + shared["done"]
 
     @api.model
@@ -557,9 +560,11 @@ class RetentionProfileBuilder(models.AbstractModel):
         for partner_id in partner_ids:
             if visible.get(partner_id) not in (None, company.id):
                 continue
-            customer, invoice, done_projects = self._customer_facts(company.id, partner_id, facts)
-            result = evaluate(customer, weights, rules, today)
             old = current[(company.id, partner_id)]
+            customer, invoice, done_projects = self._customer_facts(
+                company.id, partner_id, facts, lost_date=old["lost_date"]
+            )
+            result = evaluate(customer, weights, rules, today)
             rows.append(
                 self._figure_row(partner_id, customer, invoice, done_projects, result, old, today)
             )

@@ -130,6 +130,11 @@ class TestStages(BaseCase):
         self.assertEqual(self.stage(10, first_invoice_date=first, last_invoice_date=days_ago(400)),
                          "churned")
 
+    def test_marked_lost_until_invoiced_again(self):
+        kwargs = {"first_invoice_date": days_ago(500), "last_invoice_date": days_ago(40)}
+        self.assertEqual(self.stage(lost_date=days_ago(10), **kwargs), "churned")
+        self.assertEqual(self.stage(lost_date=days_ago(60), **kwargs), "active")
+
     def test_at_risk_threshold(self):
         kwargs = {"first_invoice_date": days_ago(500), "last_invoice_date": days_ago(10)}
         self.assertEqual(self.stage(50, **kwargs), "active")
