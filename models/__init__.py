@@ -6,3 +6,4 @@ from . import res_partner
 from . import project_project
 from . import account_move
 from . import retention_demo_data
+from . import retention_review

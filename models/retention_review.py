@@ -1,0 +1,790 @@
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+from psycopg2 import errors as pgerrors
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_date, mute_logger, split_every
+
+from ..engine import reviews as engine
+from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+
+_logger = logging.getLogger(__name__)
+
+ACTIVITY_TYPE_XMLID = "customer_retention.mail_activity_type_account_review"
+DIGEST_TEMPLATE = "customer_retention.retention_review_digest"
+
+REVIEW_STATES = [("planned", "Planned"), ("done", "Done"), ("cancelled", "Cancelled")]
+OUTCOMES = [
+    ("renew", "Renew"),
+    ("expand", "Expand"),
+    ("maintain", "Maintain"),
+    ("at_risk", "At Risk"),
+    ("lost", "Lost"),
+]
+#: Outcomes that call for follow-up steps (see _retention_on_review_outcome).
+FOLLOW_UP_OUTCOMES = ("renew", "expand")
+
+PLANNING_BATCH_SIZE = 200  # reviews created per committed batch
+ASSIGN_BATCH_SIZE = 2000  # customers given a next review date per committed batch
+CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
+
+#: The planning job creates many reviews at once: no "created" note or subscription of the
+#: job's user per review, and no message per activity or assignment (the digest tells).
+PLANNING_CONTEXT = {
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_activity_quick_update": True,
+    "mail_auto_subscribe_no_notify": True,
+}
+
+
+class RetentionReview(models.Model):
+    """A regular look at one customer's account, in one company.
+
+    A daily job plans the reviews coming due from each customer's cadence: a planned review,
+    an "Account review" activity for the reviewer and one digest per reviewer. A partial
+    unique index keeps a single planned review per customer and company, so a rerun or a
+    second worker adds nothing. Completing a review records the customer's figures at that
+    moment, closes the activity and sets the date of the next review from the cadence.
+    """
+
+    _name = "retention.review"
+    _description = "Account Review"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_planned desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["partner_id"]
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        ondelete="cascade",
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Reviewer",
+        compute="_compute_user_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('share', '=', False)]",
+        help="Who reviews the account: the customer's account manager, else its salesperson, "
+        "else the fallback reviewer of the company.",
+    )
+    date_planned = fields.Date(
+        string="Planned Date",
+        required=True,
+        index=True,
+        tracking=True,
+        default=fields.Date.context_today,
+    )
+    date_done = fields.Date(string="Done On", readonly=True, copy=False)
+    state = fields.Selection(
+        REVIEW_STATES,
+        string="Status",
+        required=True,
+        default="planned",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        group_expand=True,
+    )
+    outcome = fields.Selection(
+        OUTCOMES,
+        tracking=True,
+        copy=False,
+        help="Renew or Expand: the customer is set to buy again or more. Maintain: nothing to "
+        "change. At Risk: the account manager gets a task to act. Lost: the customer counts as "
+        "churned until invoiced again.",
+    )
+    lost_reason = fields.Char(copy=False, help="Why the customer is lost; kept on the customer.")
+    is_overdue = fields.Boolean(
+        compute="_compute_is_overdue",
+        search="_search_is_overdue",
+        help="Planned, and the planned date has passed.",
+    )
+    notes = fields.Html()
+    next_steps = fields.Html(string="Agreed Next Steps")
+    # The customer's figures when the review was completed, in the review's company.
+    health_score_snapshot = fields.Integer(
+        string="Health Score at Review", readonly=True, copy=False, aggregator="avg"
+    )
+    stage_snapshot = fields.Selection(
+        RETENTION_STAGES, string="Stage at Review", readonly=True, copy=False
+    )
+    revenue_12m_snapshot = fields.Float(
+        string="Revenue (12 months) at Review",
+        readonly=True,
+        copy=False,
+        digits="Account",
+        groups=MONEY_GROUPS,
+        help="In the company's currency.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    # Planned by the daily job and not yet listed in a digest to the reviewer.
+    digest_pending = fields.Boolean(copy=False, readonly=True, index="btree_not_null")
+
+    def init(self):
+        # One open review per customer and company, enforced by the database so two workers
+        # planning at the same time cannot both insert one.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS retention_review_open_unique
+                ON retention_review (partner_id, company_id) WHERE state = 'planned'
+            """
+        )
+
+    # ------------------------------------------------------------------
+    # Computes and constraints
+    # ------------------------------------------------------------------
+    @api.depends("partner_id", "company_id")
+    def _compute_user_id(self):
+        for review in self.filtered("partner_id"):
+            reviewer = self._reviewer_for(review.partner_id, review.company_id)
+            review.user_id = reviewer or review.user_id
+
+    @api.depends("state", "date_planned")
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for review in self:
+            review.is_overdue = engine.is_overdue(review.state, review.date_planned, today)
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        overdue = [
+            ("state", "=", "planned"),
+            ("date_planned", "<", fields.Date.context_today(self)),
+        ]
+        return overdue if (operator == "=") == value else ["!", "&", *overdue]
+
+    @api.depends("partner_id", "date_planned")
+    def _compute_display_name(self):
+        for review in self:
+            if review.partner_id and review.date_planned:
+                review.display_name = self.env._(
+                    "%(customer)s review, %(date)s",
+                    customer=review.partner_id.name,
+                    date=format_date(self.env, review.date_planned),
+                )
+            else:
+                review.display_name = self.env._("New review")
+
+    @api.constrains("partner_id")
+    def _check_partner_id(self):
+        for review in self:
+            if review.partner_id != review.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "Reviews are about the customer as a whole: review %(company)s rather "
+                        "than its contact %(contact)s.",
+                        company=review.partner_id.commercial_partner_id.display_name,
+                        contact=review.partner_id.display_name,
+                    )
+                )
+
+    @api.constrains("user_id")
+    def _check_user_id(self):
+        for review in self:
+            if review.user_id.share:
+                raise ValidationError(
+                    self.env._(
+                        "The reviewer must be an internal user: %(user)s is a portal or public "
+                        "user.",
+                        user=review.user_id.name,
+                    )
+                )
+
+    @api.constrains("date_planned", "company_id")
+    def _check_date_planned(self):
+        for review in self.filtered(lambda r: r.state == "planned"):
+            lock_date = review.company_id._retention_review_lock_date()
+            if lock_date and review.date_planned <= lock_date:
+                raise ValidationError(
+                    self.env._(
+                        "A review cannot be planned on %(date)s: the period up to %(lock)s is "
+                        "closed in %(company)s. Plan it after that date.",
+                        date=format_date(self.env, review.date_planned),
+                        lock=format_date(self.env, lock_date),
+                        company=review.company_id.name,
+                    )
+                )
+
+    @api.model
+    def _check_no_open_review(self, pairs, exclude_ids=()):
+        """Refuse a second planned review of a customer in a company with a clear message,
+        before the database's unique index refuses it (which stays the guarantee when two
+        transactions race)."""
+        pairs = list(pairs)
+        if not pairs:
+            return
+        seen = set()
+        for pair in pairs:
+            if pair in seen:
+                self._raise_open_review(*pair)
+            seen.add(pair)
+        existing = self.sudo().search(
+            [
+                ("state", "=", "planned"),
+                ("partner_id", "in", [partner_id for partner_id, _company_id in pairs]),
+                ("company_id", "in", [company_id for _partner_id, company_id in pairs]),
+                ("id", "not in", list(exclude_ids)),
+            ]
+        )
+        for review in existing:
+            if (review.partner_id.id, review.company_id.id) in seen:
+                self._raise_open_review(review.partner_id.id, review.company_id.id, review)
+
+    @api.model
+    def _raise_open_review(self, partner_id, company_id, review=None):
+        partner = self.env["res.partner"].sudo().browse(partner_id)
+        company = self.env["res.company"].sudo().browse(company_id)
+        if review:
+            message = self.env._(
+                "%(customer)s already has a review planned on %(date)s in %(company)s: complete "
+                "or cancel it before planning another one.",
+                customer=partner.display_name,
+                date=format_date(self.env, review.date_planned),
+                company=company.name,
+            )
+        else:
+            message = self.env._(
+                "Only one review of %(customer)s can be planned at a time in %(company)s.",
+                customer=partner.display_name,
+                company=company.name,
+            )
+        raise ValidationError(message)
+
+    # ------------------------------------------------------------------
+    # CRUD: the activity and the customer's next date follow the planned review
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_no_open_review(
+            (vals.get("partner_id"), vals.get("company_id") or self.env.company.id)
+            for vals in vals_list
+            if vals.get("state", "planned") == "planned" and vals.get("partner_id")
+        )
+        reviews = super().create(vals_list)
+        planned = reviews.filtered(lambda r: r.state == "planned")
+        planned._create_review_activities()
+        planned._sync_partner_next_date()
+        return reviews
+
+    def write(self, vals):
+        if {"partner_id", "company_id", "state"} & vals.keys():
+            pairs = [
+                (
+                    vals.get("partner_id", review.partner_id.id),
+                    vals.get("company_id", review.company_id.id),
+                )
+                for review in self
+                if vals.get("state", review.state) == "planned"
+            ]
+            self._check_no_open_review(pairs, exclude_ids=self.ids)
+        result = super().write(vals)
+        if {"date_planned", "user_id"} & vals.keys():
+            planned = self.filtered(lambda r: r.state == "planned")
+            planned._update_review_activities()
+            if "date_planned" in vals:
+                planned._sync_partner_next_date()
+        return result
+
+    def _create_review_activities(self):
+        """An "Account review" activity for the reviewer, due on the planned date."""
+        for review in self.filtered("user_id"):
+            review.activity_schedule(
+                ACTIVITY_TYPE_XMLID,
+                date_deadline=review.date_planned,
+                user_id=review.user_id.id,
+            )
+
+    def _update_review_activities(self):
+        """Move the open activity with the review's date and reviewer (or create it)."""
+        for review in self:
+            activities = review.activity_search([ACTIVITY_TYPE_XMLID])
+            if not review.user_id:
+                activities.unlink()
+            elif activities:
+                activities.write(
+                    {"date_deadline": review.date_planned, "user_id": review.user_id.id}
+                )
+            else:
+                review._create_review_activities()
+
+    def _sync_partner_next_date(self):
+        """While a review is planned, the customer's next review date is its planned date."""
+        by_company_date = defaultdict(list)
+        for review in self:
+            by_company_date[(review.company_id, review.date_planned)].append(review.partner_id.id)
+        for (company, day), partner_ids in by_company_date.items():
+            partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
+            # write only what differs: no needless update of the customer's row
+            partners.filtered(lambda p, day=day: p.retention_next_review_date != day).write(
+                {"retention_next_review_date": day}
+            )
+
+    # ------------------------------------------------------------------
+    # Reviewer
+    # ------------------------------------------------------------------
+    @api.model
+    def _reviewer_for(self, partner, company):
+        """The account manager, else the salesperson, else the company's fallback reviewer:
+        the first that is an active internal user of the company (or nobody)."""
+        company = company or self.env.company
+        partner = partner.sudo()
+        for user in (
+            partner.retention_account_manager_id,
+            partner.user_id,
+            company.sudo().retention_review_reviewer_id,
+        ):
+            if user and user.active and not user.share and company in user.company_ids:
+                return user
+        return self.env["res.users"]
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_open_complete_wizard(self):
+        """The Complete button: outcome, notes and next steps in a small dialog."""
+        self.ensure_one()
+        self._check_planned()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Complete the Review"),
+            "res_model": "retention.review.complete",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_review_id": self.id},
+        }
+
+    def action_complete(self):
+        """Close planned reviews with the outcome set on them: record the customer's figures,
+        mark the activity done, set the next review date from the cadence and apply what the
+        outcome means for the customer."""
+        self._check_completable()
+        today = fields.Date.context_today(self)
+        for review in self:
+            review.write({"state": "done", "date_done": today})
+            # sudo: the revenue snapshot is a field some reviewers may not see
+            review.sudo().write(review._snapshot_values())
+            review.activity_feedback(
+                [ACTIVITY_TYPE_XMLID],
+                feedback=self.env._(
+                    "Outcome: %(outcome)s", outcome=review._outcome_label(review.outcome)
+                ),
+            )
+        self._schedule_next_reviews()
+        self._apply_outcomes()
+        return True
+
+    def action_cancel(self):
+        """Cancel planned reviews: their activities go, and the customer's next review moves
+        one cadence on, so the daily job does not plan the same review again."""
+        self._check_planned(cancelling=True)
+        self.activity_unlink([ACTIVITY_TYPE_XMLID])
+        self.write({"state": "cancelled"})
+        today = fields.Date.context_today(self)
+        for review in self:
+            partner = review.partner_id.sudo().with_company(review.company_id)
+            cadence = review._cadence(partner)
+            next_date = engine.next_review_date(
+                cadence, review.date_planned, not_before=today + timedelta(days=1)
+            )
+            partner.write({"retention_next_review_date": next_date or False})
+        return True
+
+    def _check_planned(self, cancelling=False):
+        states = dict(self._fields["state"]._description_selection(self.env))
+        for review in self.filtered(lambda r: r.state != "planned"):
+            if cancelling:
+                message = self.env._(
+                    "Only planned reviews can be cancelled: %(review)s is %(state)s.",
+                    review=review.display_name,
+                    state=states[review.state],
+                )
+            else:
+                message = self.env._(
+                    "Only planned reviews can be completed: %(review)s is %(state)s.",
+                    review=review.display_name,
+                    state=states[review.state],
+                )
+            raise UserError(message)
+
+    def _check_completable(self):
+        self._check_planned()
+        for review in self:
+            if not review.outcome:
+                raise UserError(
+                    self.env._(
+                        "Choose the outcome of the review of %(customer)s before completing "
+                        "it: renew, expand, maintain, at risk or lost.",
+                        customer=review.partner_id.display_name,
+                    )
+                )
+            if review.outcome == "lost" and not (review.lost_reason or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Say why %(customer)s is lost: the reason is kept on the customer.",
+                        customer=review.partner_id.display_name,
+                    )
+                )
+
+    def _outcome_label(self, outcome):
+        return dict(self._fields["outcome"]._description_selection(self.env)).get(outcome, "")
+
+    def _snapshot_values(self):
+        """The customer's health score, stage and 12-month revenue now, in the review's
+        company (read as superuser: revenue is hidden from some reviewers)."""
+        self.ensure_one()
+        partner = self.partner_id.sudo().with_company(self.company_id)
+        return {
+            "health_score_snapshot": partner.retention_health_score,
+            "stage_snapshot": partner.retention_stage,
+            "revenue_12m_snapshot": partner.retention_revenue_12m,
+        }
+
+    def _cadence(self, partner, stage=None):
+        """The cadence of this review's customer (``partner`` read in the review's company)."""
+        self.ensure_one()
+        return self.company_id._retention_review_cadence(
+            partner.retention_review_cadence, stage or partner.retention_stage
+        )
+
+    def _schedule_next_reviews(self):
+        """Next review one cadence after the done date; a customer judged at risk gets the
+        at-risk cadence, a lost customer none."""
+        for review in self:
+            partner = review.partner_id.sudo().with_company(review.company_id)
+            next_date = None
+            if review.outcome != "lost":
+                stage = "at_risk" if review.outcome == "at_risk" else None
+                next_date = engine.next_review_date(
+                    review._cadence(partner, stage), review.date_done
+                )
+            partner.write({"retention_next_review_date": next_date or False})
+
+    # ------------------------------------------------------------------
+    # Outcomes
+    # ------------------------------------------------------------------
+    def _apply_outcomes(self):
+        self.filtered(lambda r: r.outcome == "at_risk")._retention_raise_attention()
+        self.filtered(lambda r: r.outcome == "lost")._retention_mark_lost()
+        follow_up = self.filtered(lambda r: r.outcome in FOLLOW_UP_OUTCOMES)
+        if follow_up:
+            follow_up._retention_on_review_outcome()
+
+    def _retention_raise_attention(self):
+        """A task for the account manager (else the reviewer) on the customer, and a note."""
+        today = fields.Date.context_today(self)
+        for review in self:
+            partner = review.partner_id.sudo()
+            owner = self._reviewer_for(partner, review.company_id) or review.user_id
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=today,
+                summary=self.env._("Account review flagged this customer at risk"),
+                note=review.next_steps or "",
+                user_id=owner.id or self.env.uid,
+            )
+            partner.message_post(
+                body=Markup("%s<br/>%s")
+                % (
+                    self.env._(
+                        "The account review of %(date)s flagged this customer at risk.",
+                        date=format_date(self.env, review.date_done),
+                    ),
+                    review._get_html_link(title=review.display_name),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _retention_mark_lost(self):
+        """The customer counts as churned from the review date until invoiced again."""
+        for review in self:
+            partner = review.partner_id.sudo().with_company(review.company_id)
+            partner.write(
+                {
+                    "retention_lost_date": review.date_done,
+                    "retention_lost_reason": review.lost_reason.strip(),
+                }
+            )
+            partner.message_post(
+                body=Markup("%s<br/>%s")
+                % (
+                    self.env._(
+                        "Marked lost by the account review of %(date)s: %(reason)s",
+                        date=format_date(self.env, review.date_done),
+                        reason=review.lost_reason.strip(),
+                    ),
+                    review._get_html_link(title=review.display_name),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        self.env["retention.profile.builder"].sudo()._compute_partners(self.partner_id.ids)
+
+    def _retention_on_review_outcome(self):
+        """Extension point, called with the reviews just completed with an outcome that calls
+        for follow-up steps (renew, expand; FOLLOW_UP_OUTCOMES).
+
+        The follow-up automation extends it to start the steps matching the outcome. Here it
+        only leaves a note on the customer with the outcome and the agreed next steps."""
+        for review in self:
+            body = self.env._(
+                "Account review of %(date)s: %(outcome)s.",
+                date=format_date(self.env, review.date_done),
+                outcome=self._outcome_label(review.outcome),
+            )
+            if review.next_steps:
+                body = Markup("%s<br/>%s %s") % (
+                    body,
+                    self.env._("Agreed next steps:"),
+                    review.next_steps,
+                )
+            review.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Daily planning
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_plan_reviews(self):
+        """Daily: give customers without a next review date one from their cadence, plan the
+        reviews coming due (a review and an activity for the reviewer), then send each
+        reviewer one digest of their new reviews. Batches are committed (outside tests) and
+        progress reported, so a crash or a timeout resumes where it stopped."""
+        planner = self.sudo().with_context(**PLANNING_CONTEXT)
+        started = time.monotonic()
+        today = fields.Date.context_today(self)
+        done = remaining = 0
+        for company in self.env["res.company"].sudo().search([("active", "=", True)]):
+            planner._assign_next_review_dates(company, today)
+            planner._commit()
+            planned, left = planner._plan_due_reviews(company, today, started)
+            done += planned
+            remaining += left
+        planner._send_review_digests()
+        planner._commit()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining
+
+    @api.model
+    def _reviewed_customers_domain(self, company):
+        """Commercial partners of this company in a stage that is reviewed."""
+        return [
+            ("retention_stage", "in", engine.REVIEWED_STAGES),
+            ("company_id", "in", [False, company.id]),
+            "|",
+            ("is_company", "=", True),
+            ("parent_id", "=", False),
+        ]
+
+    @api.model
+    def _assign_next_review_dates(self, company, today):
+        """Customers of this company without a next review date get one: one cadence after
+        their last done review, else the first date of their rhythm since they became
+        customers that is today or later. Done in committed batches, written by date."""
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_company(company)
+            .search(
+                self._reviewed_customers_domain(company)
+                + [("retention_next_review_date", "=", False)],
+                order="id",
+            )
+        )
+        assigned = 0
+        for batch in split_every(ASSIGN_BATCH_SIZE, partners.ids, partners.browse):
+            assigned += self._assign_next_review_dates_batch(company, batch, today)
+            self._commit()
+        return assigned
+
+    @api.model
+    def _assign_next_review_dates_batch(self, company, partners, today):
+        claimed = self._claim_customers(partners.ids)
+        partners = partners.filtered(lambda p: p.id in claimed)
+        if not partners:
+            return 0
+        partners.fetch(["retention_review_cadence", "retention_stage", "retention_customer_since"])
+        last_done = {
+            partner.id: day
+            for partner, day in self.sudo()._read_group(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "done"),
+                ],
+                ["partner_id"],
+                ["date_done:max"],
+            )
+        }
+        by_date = defaultdict(list)
+        for partner in partners:
+            cadence = company._retention_review_cadence(
+                partner.retention_review_cadence, partner.retention_stage
+            )
+            if partner.id in last_done:
+                day = engine.next_review_date(cadence, last_done[partner.id])
+            else:
+                since = partner.retention_customer_since or today
+                day = engine.next_review_date(cadence, since, not_before=today)
+            if day:
+                by_date[day].append(partner.id)
+        for day, partner_ids in by_date.items():
+            partners.browse(partner_ids).write({"retention_next_review_date": day})
+        return sum(len(ids) for ids in by_date.values())
+
+    @api.model
+    def _due_customers(self, company, today):
+        """Customers of this company whose next review falls within the lead time, with a
+        cadence, and without a planned review in this company."""
+        horizon = engine.planning_horizon(today, company.retention_review_lead_days)
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_company(company)
+            .search_fetch(
+                self._reviewed_customers_domain(company)
+                + [
+                    ("retention_next_review_date", "<=", horizon),
+                    (
+                        "retention_review_ids",
+                        "not any",
+                        [("state", "=", "planned"), ("company_id", "=", company.id)],
+                    ),
+                ],
+                [
+                    "retention_review_cadence",
+                    "retention_stage",
+                    "retention_next_review_date",
+                    "retention_account_manager_id",
+                    "user_id",
+                ],
+                order="id",
+            )
+        )
+        return partners.filtered(
+            lambda p: (
+                company._retention_review_cadence(p.retention_review_cadence, p.retention_stage)
+                != engine.NO_REVIEW
+            )
+        )
+
+    @api.model
+    def _plan_due_reviews(self, company, today, started):
+        """Plan the due reviews of this company in batches; returns (planned, left over)."""
+        partners = self._due_customers(company, today)
+        lock_date = company._retention_review_lock_date()
+        planned = 0
+        for index, batch in enumerate(split_every(PLANNING_BATCH_SIZE, partners.ids)):
+            if time.monotonic() - started > CRON_TIME_BUDGET:
+                return planned, len(partners) - index * PLANNING_BATCH_SIZE
+            claimed = self._claim_customers(batch)
+            for partner in partners.browse([pid for pid in batch if pid in claimed]):
+                planned += bool(self._plan_review(partner, company, lock_date))
+            self._commit()
+        return planned, 0
+
+    @api.model
+    def _claim_customers(self, partner_ids):
+        """Lock these customers until the transaction ends and return the ids obtained.
+        Those another worker holds are skipped, and so are all of them when one changed since
+        this transaction began: either way, the next run takes them."""
+        if not partner_ids:
+            return set()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM res_partner WHERE id = ANY(%s) "
+                        "FOR NO KEY UPDATE SKIP LOCKED",
+                        list(partner_ids),
+                    ),
+                    log_exceptions=False,
+                )
+                return {row[0] for row in self.env.cr.fetchall()}
+        except pgerrors.SerializationFailure:
+            return set()
+
+    @api.model
+    def _plan_review(self, partner, company, lock_date):
+        """Create the planned review of one customer, in its own savepoint: when a second
+        worker planned it in the meantime, the unique index refuses it and nothing else is
+        undone."""
+        values = {
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "user_id": self._reviewer_for(partner, company).id,
+            "date_planned": engine.first_open_day(partner.retention_next_review_date, lock_date),
+            "digest_pending": True,
+        }
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                return self.create(values)
+        except pgerrors.UniqueViolation:
+            return self.browse()
+        except (UserError, ValidationError) as error:
+            _logger.warning("Review of partner %s not planned: %s", partner.id, error)
+            return self.browse()
+
+    @api.model
+    def _send_review_digests(self):
+        """One message per reviewer listing the reviews planned for them since the last
+        digest; the reviews are then marked as told."""
+        pending = self.search([("digest_pending", "=", True)], order="date_planned, id")
+        planned = pending.filtered(lambda r: r.state == "planned" and r.user_id)
+        for user, reviews in planned.grouped("user_id").items():
+            self._send_digest(user, reviews)
+        pending.write({"digest_pending": False})
+        return len(planned.user_id)
+
+    @api.model
+    def _send_digest(self, user, reviews):
+        """The digest, in the reviewer's language, to their inbox or mailbox as they chose."""
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        reviews = reviews.with_env(env)
+        body = env["ir.qweb"]._render(
+            DIGEST_TEMPLATE,
+            {
+                "user": user,
+                "lines": [
+                    {
+                        "review": review,
+                        "url": review._notify_get_action_link("view"),
+                        "date": format_date(env, review.date_planned),
+                    }
+                    for review in reviews
+                ],
+                "show_company": len(reviews.company_id) > 1,
+            },
+            minimal_qcontext=True,
+        )
+        env["mail.thread"].message_notify(
+            partner_ids=user.partner_id.ids,
+            subject=env._("Account reviews to prepare: %(count)s", count=len(reviews)),
+            body=body,
+            notify_author=True,
+        )
+
+    def _commit(self):
+        self.env["retention.profile.builder"]._commit()

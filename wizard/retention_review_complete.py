@@ -1,0 +1,60 @@
+from odoo import api, fields, models
+
+from ..models.retention_review import OUTCOMES
+
+
+class RetentionReviewComplete(models.TransientModel):
+    """The dialog behind the review's Complete button: the outcome is required, the reason
+    too when the customer is lost; notes and next steps start from the review's."""
+
+    _name = "retention.review.complete"
+    _description = "Complete an Account Review"
+
+    review_id = fields.Many2one(
+        "retention.review", required=True, readonly=True, ondelete="cascade"
+    )
+    partner_id = fields.Many2one(related="review_id.partner_id", string="Customer")
+    outcome = fields.Selection(
+        OUTCOMES,
+        required=True,
+        compute="_compute_from_review",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    lost_reason = fields.Char(
+        compute="_compute_from_review",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    notes = fields.Html(compute="_compute_from_review", store=True, readonly=False, precompute=True)
+    next_steps = fields.Html(
+        string="Agreed Next Steps",
+        compute="_compute_from_review",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+
+    @api.depends("review_id")
+    def _compute_from_review(self):
+        for wizard in self:
+            review = wizard.review_id
+            wizard.outcome = review.outcome
+            wizard.lost_reason = review.lost_reason
+            wizard.notes = review.notes
+            wizard.next_steps = review.next_steps
+
+    def action_confirm(self):
+        self.ensure_one()
+        self.review_id.write(
+            {
+                "outcome": self.outcome,
+                "lost_reason": self.lost_reason if self.outcome == "lost" else False,
+                "notes": self.notes,
+                "next_steps": self.next_steps,
+            }
+        )
+        self.review_id.action_complete()
+        return {"type": "ir.actions.act_window_close"}
