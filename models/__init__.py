@@ -7,3 +7,6 @@ from . import project_project
 from . import account_move
 from . import retention_demo_data
 from . import retention_review
+from . import retention_followup_rule
+from . import retention_followup_action
+from . import retention_followup_log

@@ -562,6 +562,7 @@ class RetentionReview(models.Model):
                     review.next_steps,
                 )
             review.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+        self.env["retention.followup.rule"]._fire_review_outcome(self)
 
     # ------------------------------------------------------------------
     # Daily planning

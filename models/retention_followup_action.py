@@ -1,0 +1,280 @@
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+ACTION_TYPES = [
+    ("activity", "Schedule an activity"),
+    ("plan", "Launch an activity plan"),
+    ("email", "Send an email"),
+]
+ASSIGNEES = [
+    ("account_manager", "Account manager"),
+    ("project_manager", "Project manager"),
+    ("salesperson", "Salesperson"),
+    ("user", "A named user"),
+]
+
+
+class RetentionFollowupAction(models.Model):
+    """One step of a follow-up rule, run on the record the event is about: the project for
+    project events, the invoice for invoice events, the customer for customer events, the
+    review for review outcomes."""
+
+    _name = "retention.followup.action"
+    _description = "Follow-up Action"
+    _order = "sequence, id"
+
+    rule_id = fields.Many2one(
+        "retention.followup.rule", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    record_model = fields.Char(related="rule_id.record_model")
+    action_type = fields.Selection(ACTION_TYPES, string="Action", required=True, default="activity")
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Activity Type",
+        domain="['|', ('res_model', '=', False), ('res_model', '=', record_model)]",
+    )
+    summary = fields.Char(translate=True, help="Short title of the activity.")
+    note = fields.Html(translate=True, help="Instructions shown in the activity.")
+    delay_days = fields.Integer(
+        string="Due in (days)",
+        default=0,
+        help="Days between the event being detected and the activity's deadline (or the plan's "
+        "date).",
+    )
+    assignee = fields.Selection(
+        ASSIGNEES,
+        string="Assign to",
+        default="account_manager",
+        help="Account manager and salesperson are those of the customer (for invoices, the "
+        "invoice's salesperson first); the project manager only exists for project events. "
+        "For a plan, the assignee takes the steps marked 'Ask at launch'.",
+    )
+    user_id = fields.Many2one("res.users", string="User", domain="[('share', '=', False)]")
+    plan_id = fields.Many2one(
+        "mail.activity.plan",
+        string="Activity Plan",
+        domain="[('res_model', '=', record_model)]",
+    )
+    template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', record_model)]",
+    )
+    description = fields.Char(compute="_compute_description", string="Does")
+
+    _sql_constraints = [
+        ("delay_positive", "CHECK (delay_days >= 0)", "The delay cannot be negative."),
+    ]
+
+    @api.depends_context("lang")
+    @api.depends(
+        "action_type",
+        "activity_type_id",
+        "summary",
+        "delay_days",
+        "assignee",
+        "user_id",
+        "plan_id",
+        "template_id",
+    )
+    def _compute_description(self):
+        for action in self:
+            action.description = action._summary_phrase()
+
+    def _summary_phrase(self):
+        """The action in words, e.g. "schedule 'Call' for the account manager (due in 3 days)"."""
+        self.ensure_one()
+        _ = self.env._
+        if self.action_type == "activity":
+            return _(
+                "schedule '%(activity)s' for %(who)s (%(when)s)",
+                activity=self.summary or self.activity_type_id.name or _("an activity"),
+                who=self._assignee_phrase(),
+                when=self._delay_phrase(),
+            )
+        if self.action_type == "plan":
+            return _(
+                "launch the plan '%(plan)s' for %(who)s (%(when)s)",
+                plan=self.plan_id.name or "?",
+                who=self._assignee_phrase(),
+                when=self._delay_phrase(plan=True),
+            )
+        if self.action_type == "email":
+            return _("send the email '%(template)s'", template=self.template_id.name or "?")
+        return ""
+
+    def _delay_phrase(self, plan=False):
+        _ = self.env._
+        if plan:
+            if not self.delay_days:
+                return _("starting the same day")
+            return _("starting in %(days)s days", days=self.delay_days)
+        if not self.delay_days:
+            return _("due the same day")
+        if self.delay_days == 1:
+            return _("due the next day")
+        return _("due in %(days)s days", days=self.delay_days)
+
+    def _assignee_phrase(self):
+        _ = self.env._
+        return {
+            "account_manager": _("the account manager"),
+            "project_manager": _("the project manager"),
+            "salesperson": _("the salesperson"),
+            "user": self.user_id.name or _("a user to choose"),
+        }.get(self.assignee, _("nobody"))
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains(
+        "action_type", "activity_type_id", "assignee", "user_id", "plan_id", "template_id"
+    )
+    def _check_complete(self):
+        _ = self.env._
+        for action in self:
+            if action.action_type == "activity" and not action.activity_type_id:
+                raise ValidationError(_("Choose the type of the activity to schedule."))
+            if action.action_type == "plan" and not action.plan_id:
+                raise ValidationError(_("Choose the activity plan to launch."))
+            if action.action_type == "email" and not action.template_id:
+                raise ValidationError(_("Choose the email template to send."))
+            if action.action_type in ("activity", "plan"):
+                if not action.assignee:
+                    raise ValidationError(_("Choose who the activities are assigned to."))
+                if action.assignee == "user" and not action.user_id:
+                    raise ValidationError(_("Choose the user the activities are assigned to."))
+        self._check_fits_record_model()
+
+    @api.constrains("rule_id", "delay_days")
+    def _check_fits_record_model(self):
+        """Plans and templates are made for one model: it must be the rule's record's."""
+        _ = self.env._
+        for action in self:
+            model = action.rule_id.record_model
+            if not model:
+                continue
+            model_name = self.env["ir.model"]._get(model).name
+            if action.action_type == "plan" and action.plan_id.res_model != model:
+                raise ValidationError(
+                    _(
+                        "The plan %(plan)s applies to another kind of record: the rule "
+                        "%(rule)s acts on %(model)s.",
+                        plan=action.plan_id.name,
+                        rule=action.rule_id.name,
+                        model=model_name,
+                    )
+                )
+            if action.action_type == "email" and action.template_id.model != model:
+                raise ValidationError(
+                    _(
+                        "The email template %(template)s is made for another kind of record: "
+                        "the rule %(rule)s acts on %(model)s.",
+                        template=action.template_id.name,
+                        rule=action.rule_id.name,
+                        model=model_name,
+                    )
+                )
+            if (
+                action.action_type in ("activity", "plan")
+                and action.assignee == "project_manager"
+                and model != "project.project"
+            ):
+                raise ValidationError(
+                    _(
+                        "Only rules about projects can assign the project manager: the rule "
+                        "%(rule)s acts on %(model)s.",
+                        rule=action.rule_id.name,
+                        model=model_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+    def _execute(self, record, customer, today):
+        """Run this action on ``record`` (sudo, in the rule's company); returns a line saying
+        what it created. Raises UserError when it cannot be done (no assignee, ...)."""
+        self.ensure_one()
+        if self.action_type == "activity":
+            return self._execute_activity(record, customer, today)
+        if self.action_type == "plan":
+            return self._execute_plan(record, customer, today)
+        return self._execute_email(record)
+
+    def _execute_activity(self, record, customer, today):
+        user = self._resolve_assignee(record, customer)
+        activity = record.activity_schedule(
+            activity_type_id=self.activity_type_id.id,
+            summary=self.summary or False,
+            note=self.note or Markup(""),
+            user_id=user.id,
+            date_deadline=today + timedelta(days=self.delay_days),
+        )
+        return self.env._(
+            "Activity %(activity)s for %(user)s, due %(date)s (id %(id)s)",
+            activity=self.summary or self.activity_type_id.name,
+            user=user.name,
+            date=activity.date_deadline,
+            id=activity.id,
+        )
+
+    def _execute_plan(self, record, customer, today):
+        plan = self.plan_id
+        user = self.env["res.users"]
+        if plan.has_user_on_demand:
+            user = self._resolve_assignee(record, customer)
+        before = set(record.activity_ids.ids)
+        self.env["mail.activity.schedule"].with_context(
+            active_model=record._name, active_ids=record.ids
+        ).create(
+            {
+                "plan_id": plan.id,
+                "plan_date": today + timedelta(days=self.delay_days),
+                "plan_on_demand_user_id": user.id or self.env.user.id,
+            }
+        ).action_schedule_plan()
+        record.invalidate_recordset(["activity_ids"])
+        created = sorted(set(record.activity_ids.ids) - before)
+        return self.env._(
+            "Plan %(plan)s launched: activities %(ids)s",
+            plan=plan.name,
+            ids=", ".join(map(str, created)) or "-",
+        )
+
+    def _execute_email(self, record):
+        mail_id = self.template_id.send_mail(record.id)
+        return self.env._(
+            "Email %(template)s queued (mail id %(id)s)", template=self.template_id.name, id=mail_id
+        )
+
+    def _resolve_assignee(self, record, customer):
+        """The user the activity goes to; a UserError names who is missing."""
+        _ = self.env._
+        if self.assignee == "user":
+            user, missing = self.user_id, _("no user chosen on the rule")
+        elif self.assignee == "account_manager":
+            user = customer.retention_account_manager_id
+            missing = _("no account manager on %(customer)s", customer=customer.display_name)
+        elif self.assignee == "project_manager":
+            user = record.user_id if record._name == "project.project" else self.env["res.users"]
+            missing = _("no project manager on %(record)s", record=record.display_name)
+        else:
+            user = record.invoice_user_id if record._name == "account.move" else False
+            user = user or customer.user_id
+            missing = _("no salesperson on %(customer)s", customer=customer.display_name)
+        if not user:
+            raise UserError(missing)
+        if not user.active or user.share:
+            raise UserError(
+                _(
+                    "%(user)s cannot be assigned: not an active internal user.",
+                    user=user.name,
+                )
+            )
+        return user

@@ -1,0 +1,206 @@
+import logging
+import time
+from datetime import timedelta
+
+from psycopg2 import errors as pgerrors
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+LOG_STATES = [("pending", "Pending"), ("done", "Done"), ("failed", "Failed")]
+MAX_ATTEMPTS = 5
+RETRY_DELAY = timedelta(hours=1)  # times the number of attempts so far
+CLAIM_BATCH_SIZE = 200  # logs executed per committed batch
+CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
+
+
+class RetentionFollowupLog(models.Model):
+    """One event of one rule on one record: what fired, when, and what it created.
+
+    The unique (rule, model, record, event key) makes every event fire once: detection
+    inserts with ON CONFLICT DO NOTHING, so reruns and concurrent workers add nothing. A log
+    is executed once it is due; a failure is rolled back alone, recorded with its error and
+    retried later with a growing delay, up to MAX_ATTEMPTS times.
+    """
+
+    _name = "retention.followup.log"
+    _description = "Follow-up Log"
+    _order = "create_date desc, id desc"
+    _rec_name = "rule_id"
+
+    rule_id = fields.Many2one(
+        "retention.followup.rule", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", index=True, ondelete="cascade", readonly=True
+    )
+    res_model = fields.Char(string="Model", required=True, readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Record ID", model_field="res_model", required=True, readonly=True
+    )
+    record_ref = fields.Reference(
+        selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
+    )
+    record_name = fields.Char(compute="_compute_record_ref", string="On")
+    event_key = fields.Char(
+        required=True, readonly=True, help="Identifies the event on the record."
+    )
+    event_date = fields.Date(string="Due On", readonly=True, help="When the event fell due.")
+    state = fields.Selection(
+        LOG_STATES, required=True, default="pending", readonly=True, index=True
+    )
+    attempts = fields.Integer(readonly=True)
+    next_attempt = fields.Datetime(readonly=True, index=True)
+    error = fields.Text(readonly=True)
+    result = fields.Text(string="Created", readonly=True)
+    date_done = fields.Datetime(string="Done On", readonly=True)
+
+    _sql_constraints = [
+        (
+            "event_unique",
+            "UNIQUE (rule_id, res_model, res_id, event_key)",
+            "This event was already recorded for this rule.",
+        ),
+    ]
+
+    @api.model
+    def _selection_record_ref(self):
+        return [
+            ("project.project", self.env._("Project")),
+            ("account.move", self.env._("Invoice")),
+            ("res.partner", self.env._("Customer")),
+            ("retention.review", self.env._("Account Review")),
+        ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for log in self:
+            record = self.env[log.res_model].browse(log.res_id) if log.res_model else None
+            exists = record is not None and record.sudo().exists()
+            log.record_ref = f"{log.res_model},{log.res_id}" if exists else False
+            log.record_name = record.sudo().display_name if exists else False
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_retry(self):
+        """Run failed logs again now, whatever their attempts."""
+        failed = self.filtered(lambda log: log.state == "failed")
+        failed.write({"attempts": 0, "next_attempt": fields.Datetime.now()})
+        failed.sudo()._execute_logs()
+        return True
+
+    def action_open_record(self):
+        self.ensure_one()
+        return self.env[self.res_model].browse(self.res_id)._get_records_action()
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+    @api.model
+    def _process_due(self, rules=None, commit=False):
+        """Claim and execute due logs in batches (of these rules only, when given); commit
+        each batch when asked (outside tests). Returns (done, remaining)."""
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < CRON_TIME_BUDGET:
+            logs = self._claim_due(CLAIM_BATCH_SIZE, rules)
+            if not logs:
+                break
+            logs._execute_logs()
+            done += len(logs)
+            if commit:
+                self.env["retention.profile.builder"]._commit()
+        return done, self._count_due(rules)
+
+    def _due_condition(self, rules):
+        condition = SQL(
+            "state IN ('pending', 'failed') AND attempts < %s AND next_attempt <= %s",
+            MAX_ATTEMPTS,
+            fields.Datetime.now(),
+        )
+        if rules is not None:
+            condition = SQL("%s AND rule_id = ANY(%s)", condition, list(rules.ids))
+        return condition
+
+    @api.model
+    def _claim_due(self, limit, rules=None):
+        """Lock up to ``limit`` due logs until this transaction ends. Logs another worker
+        holds are skipped; when one changed since this transaction began, none is taken and
+        the next run takes them."""
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        SELECT id FROM retention_followup_log WHERE %s
+                         ORDER BY next_attempt, id LIMIT %s FOR UPDATE SKIP LOCKED
+                        """,
+                        self._due_condition(rules),
+                        limit,
+                    ),
+                    log_exceptions=False,
+                )
+                return self.browse([row[0] for row in self.env.cr.fetchall()])
+        except pgerrors.SerializationFailure:
+            return self.browse()
+
+    @api.model
+    def _count_due(self, rules=None):
+        self.env.cr.execute(
+            SQL("SELECT COUNT(*) FROM retention_followup_log WHERE %s", self._due_condition(rules))
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _execute_logs(self):
+        """Execute each log in its own savepoint: a failure is undone alone and recorded."""
+        for log in self:
+            log._execute_one()
+
+    def _execute_one(self):
+        self.ensure_one()
+        rule = self.rule_id
+        today = fields.Date.context_today(self)
+        try:
+            with self.env.cr.savepoint():
+                results = self._run_actions(today)
+        except Exception as error:  # noqa: BLE001 any failure is recorded, never blocks the rest
+            _logger.info("Follow-up %s of rule %s failed: %s", self.id, rule.id, error)
+            attempts = self.attempts + 1
+            self.write(
+                {
+                    "state": "failed",
+                    "attempts": attempts,
+                    "error": str(error),
+                    "next_attempt": fields.Datetime.now() + RETRY_DELAY * attempts,
+                }
+            )
+            return False
+        self.write(
+            {
+                "state": "done",
+                "attempts": self.attempts + 1,
+                "error": False,
+                "result": "\n".join(results),
+                "date_done": fields.Datetime.now(),
+            }
+        )
+        return True
+
+    def _run_actions(self, today):
+        """Run the rule's actions on the log's record, as superuser in the rule's company."""
+        rule = self.rule_id.with_company(self.company_id)
+        env = rule.env(su=True)
+        record = env[self.res_model].browse(self.res_id).exists()
+        if not record:
+            raise ValueError(self.env._("The record no longer exists."))
+        if not rule.action_ids:
+            raise ValueError(self.env._("The rule has no action."))
+        customer = env["res.partner"].browse(self.partner_id.id).commercial_partner_id
+        return [
+            action.with_env(env)._execute(record, customer, today) for action in rule.action_ids
+        ]

@@ -1,0 +1,727 @@
+import logging
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from psycopg2 import errors as pgerrors
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL, mute_logger
+from odoo.tools.safe_eval import datetime as safe_datetime
+from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
+
+#: What starts a rule. The record each event is about (and where its activities, plans and
+#: emails go) is given by TRIGGER_MODELS.
+TRIGGERS = [
+    ("project_start", "A project starts"),
+    ("project_no_update", "A project has no status update for N days"),
+    ("project_status", "A project's status turns at risk / off track"),
+    ("project_closed", "N days after a project is closed"),
+    ("first_invoice", "A customer's first invoice is posted"),
+    ("invoice_paid", "An invoice is paid"),
+    ("invoice_overdue", "An invoice is N days overdue"),
+    ("no_contact", "No contact with a customer for N days"),
+    ("stage_change", "A customer's retention stage changes"),
+    ("health_drop", "A customer's health score drops by N points"),
+    ("renewal_partner", "N days before a customer's renewal date"),
+    ("renewal_project", "N days before a project's renewal date"),
+    ("review_outcome", "An account review is completed with an outcome"),
+]
+TRIGGER_MODELS = {
+    "project_start": "project.project",
+    "project_no_update": "project.project",
+    "project_status": "project.project",
+    "project_closed": "project.project",
+    "first_invoice": "res.partner",
+    "invoice_paid": "account.move",
+    "invoice_overdue": "account.move",
+    "no_contact": "res.partner",
+    "stage_change": "res.partner",
+    "health_drop": "res.partner",
+    "renewal_partner": "res.partner",
+    "renewal_project": "project.project",
+    "review_outcome": "retention.review",
+}
+#: Triggers whose number of days N is used; project_closed accepts 0 (the day it closes).
+DAYS_TRIGGERS = (
+    "project_no_update",
+    "project_closed",
+    "invoice_overdue",
+    "no_contact",
+    "renewal_partner",
+    "renewal_project",
+)
+PROJECT_STATUSES = [("at_risk", "At Risk"), ("off_track", "Off Track")]
+TARGET_STAGES = [("at_risk", "At Risk"), ("churned", "Churned"), ("won_back", "Won Back")]
+REVIEW_OUTCOMES = [("renew", "Renew"), ("expand", "Expand"), ("at_risk", "At Risk")]
+
+#: Key of the transaction-level advisory lock one worker holds while detecting a rule's events.
+DETECTION_LOCK_KEY = 0x52464C  # "RFL"
+
+
+class RetentionFollowupRule(models.Model):
+    """A follow-up rule: when something happens to a customer, one of its projects, invoices
+    or account reviews, run the rule's actions (an activity, an activity plan, an email).
+
+    A scheduled job detects each rule's events with one query, keeps those of customers
+    matching the rule's filter, and records one log per (rule, record, event key): the unique
+    key makes a rerun, a second worker or a later edit of the record harmless. The logs are
+    then executed, each in its own savepoint, and retried later when they fail.
+    """
+
+    _name = "retention.followup.rule"
+    _description = "Follow-up Rule"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    trigger = fields.Selection(
+        TRIGGERS, required=True, default="no_contact", help="What makes the rule act."
+    )
+    days = fields.Integer(
+        string="Days",
+        default=30,
+        help="N in the trigger: days without status update or contact, days after closing, "
+        "days overdue, days before the renewal date.",
+    )
+    project_status = fields.Selection(
+        PROJECT_STATUSES, default="off_track", help="The status of the project's latest update."
+    )
+    target_stage = fields.Selection(
+        TARGET_STAGES, string="New Stage", default="at_risk", help="The stage the customer enters."
+    )
+    health_drop = fields.Integer(
+        string="Health Drop (points)",
+        default=15,
+        help="Fires when the health score fell by at least this many points at its last change.",
+    )
+    review_outcome = fields.Selection(REVIEW_OUTCOMES, default="renew")
+    date_from = fields.Date(
+        string="Events From",
+        required=True,
+        default=fields.Date.context_today,
+        help="Events that fell due before this day are ignored, so activating a rule does "
+        "not flood the team with old events. Set it back to catch up on a backlog. For "
+        "renewals, the renewal date counts.",
+    )
+    partner_domain = fields.Char(
+        string="Customer Filter",
+        default="[]",
+        help="Only customers matching this filter are followed up (the commercial customer "
+        "of the project, invoice or review).",
+    )
+    action_ids = fields.One2many(
+        "retention.followup.action", "rule_id", string="Actions", copy=True
+    )
+    record_model = fields.Char(
+        compute="_compute_record_model",
+        help="Technical: the model of the records the rule acts on.",
+    )
+    summary = fields.Text(compute="_compute_summary", help="What the rule does, in words.")
+    log_ids = fields.One2many("retention.followup.log", "rule_id", string="Log")
+    log_count = fields.Integer(compute="_compute_log_counts", string="Fired")
+    log_failed_count = fields.Integer(compute="_compute_log_counts", string="Failed")
+
+    _sql_constraints = [
+        ("days_positive", "CHECK (days >= 0)", "The number of days cannot be negative."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes and constraints
+    # ------------------------------------------------------------------
+    @api.depends("trigger")
+    def _compute_record_model(self):
+        for rule in self:
+            rule.record_model = TRIGGER_MODELS.get(rule.trigger)
+
+    def _compute_log_counts(self):
+        counts = {
+            (rule, state): count
+            for rule, state, count in self.env["retention.followup.log"]._read_group(
+                [("rule_id", "in", self.ids)], ["rule_id", "state"], ["__count"]
+            )
+        }
+        for rule in self:
+            rule.log_count = sum(c for (r, _s), c in counts.items() if r == rule._origin)
+            rule.log_failed_count = counts.get((rule._origin, "failed"), 0)
+
+    @api.depends_context("lang")
+    @api.depends(
+        "trigger",
+        "days",
+        "project_status",
+        "target_stage",
+        "health_drop",
+        "review_outcome",
+        "partner_domain",
+        "action_ids",
+        "action_ids.action_type",
+        "action_ids.activity_type_id",
+        "action_ids.summary",
+        "action_ids.delay_days",
+        "action_ids.assignee",
+        "action_ids.user_id",
+        "action_ids.plan_id",
+        "action_ids.template_id",
+    )
+    def _compute_summary(self):
+        for rule in self:
+            rule.summary = rule._summary_sentence()
+
+    def _summary_sentence(self):
+        """ "When <trigger>, <action>; then <action>." in the user's language."""
+        self.ensure_one()
+        _ = self.env._
+        if not self.trigger:
+            return ""
+        actions = [action._summary_phrase() for action in self.action_ids]
+        what = _("; then ").join(actions) if actions else _("do nothing yet (add an action)")
+        sentence = _("When %(event)s, %(actions)s.", event=self._trigger_phrase(), actions=what)
+        try:
+            filtered = bool(self._parse_domain())
+        except Exception:  # noqa: BLE001 an invalid filter is refused on save, not here
+            filtered = True
+        if filtered:
+            sentence += " " + _("Only for customers matching the filter.")
+        return sentence
+
+    def _trigger_phrase(self):
+        _ = self.env._
+        selection = self._selection_labels
+        days = self.days
+        phrases = {
+            "project_start": lambda: _("a project starts"),
+            "project_no_update": lambda: _(
+                "a project has had no status update for %(days)s days", days=days
+            ),
+            "project_status": lambda: _(
+                "a project's status update turns %(status)s",
+                status=selection("project_status", self.project_status),
+            ),
+            "project_closed": lambda: (
+                _("a project is closed")
+                if not days
+                else _("a project was closed %(days)s days ago", days=days)
+            ),
+            "first_invoice": lambda: _("a customer's first invoice is posted"),
+            "invoice_paid": lambda: _("an invoice is paid"),
+            "invoice_overdue": lambda: _("an invoice is %(days)s days overdue", days=days),
+            "no_contact": lambda: _(
+                "there has been no contact with a customer for %(days)s days", days=days
+            ),
+            "stage_change": lambda: _(
+                "a customer moves to the stage %(stage)s",
+                stage=selection("target_stage", self.target_stage),
+            ),
+            "health_drop": lambda: _(
+                "a customer's health score drops by %(points)s points or more",
+                points=self.health_drop,
+            ),
+            "renewal_partner": lambda: _(
+                "a customer's renewal date is %(days)s days away", days=days
+            ),
+            "renewal_project": lambda: _(
+                "a project's renewal date is %(days)s days away", days=days
+            ),
+            "review_outcome": lambda: _(
+                "an account review ends with the outcome %(outcome)s",
+                outcome=selection("review_outcome", self.review_outcome),
+            ),
+        }
+        return phrases[self.trigger]()
+
+    def _selection_labels(self, field_name, value):
+        return dict(self._fields[field_name]._description_selection(self.env)).get(value, "")
+
+    def _parse_domain(self):
+        """The customer filter as a domain list, evaluated like record rules' domains (uid,
+        user, company_ids, context_today, relativedelta, datetime are known); raises when it
+        is not a list."""
+        self.ensure_one()
+        text = (self.partner_domain or "").strip() or "[]"
+        context = self.env["ir.rule"]._eval_context()
+        context.update(
+            context_today=lambda: fields.Date.context_today(self),
+            relativedelta=relativedelta,
+            datetime=safe_datetime,
+            uid=self.env.uid,
+        )
+        domain = safe_eval(text, context)
+        if not isinstance(domain, (list, tuple)):
+            raise ValueError(self.env._("a filter must be a list of conditions"))
+        return list(domain)
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for rule in self:
+            try:
+                domain = rule._parse_domain()
+                expression.expression(expression.normalize_domain(domain), self.env["res.partner"])
+            except Exception as error:  # noqa: BLE001 any invalid domain is refused the same way
+                raise ValidationError(
+                    self.env._(
+                        "The customer filter of the rule %(rule)s is not valid: %(error)s",
+                        rule=rule.name,
+                        error=error,
+                    )
+                ) from error
+
+    @api.constrains("trigger", "days", "health_drop")
+    def _check_numbers(self):
+        for rule in self:
+            if (
+                rule.trigger in DAYS_TRIGGERS
+                and rule.trigger != "project_closed"
+                and rule.days <= 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The rule %(rule)s needs a number of days greater than 0.", rule=rule.name
+                    )
+                )
+            if rule.trigger == "health_drop" and rule.health_drop <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The rule %(rule)s needs a health drop of at least 1 point.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.constrains("trigger", "project_status", "target_stage", "review_outcome")
+    def _check_trigger_options(self):
+        for rule in self:
+            missing = {
+                "project_status": not rule.project_status,
+                "stage_change": not rule.target_stage,
+                "review_outcome": not rule.review_outcome,
+            }.get(rule.trigger)
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "Complete the trigger of the rule %(rule)s: choose the status, stage "
+                        "or outcome it waits for.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.constrains("trigger")
+    def _check_actions_fit_trigger(self):
+        self.action_ids._check_fits_record_model()
+
+    # ------------------------------------------------------------------
+    # Actions (buttons)
+    # ------------------------------------------------------------------
+    def action_run_now(self):
+        """Detect this rule's events now and run what is due, in this transaction."""
+        self.env["retention.followup.log"].check_access("write")
+        executed = self.sudo()._run(commit=False)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if executed else "info",
+                "message": self.env._(
+                    "%(count)s follow-up(s) run. See the log for details.", count=executed
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_view_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_followup_log_action"
+        )
+        action["domain"] = [("rule_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Scheduled job
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_run_followups(self):
+        """Every 15 minutes: detect the events of every active rule, then execute the due
+        logs in committed batches (outside tests), reporting progress."""
+        rules = self.sudo().search([])
+        rules._detect_events()
+        self._commit()
+        done, remaining = self.env["retention.followup.log"].sudo()._process_due(commit=True)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining
+
+    def _run(self, commit=False):
+        """Detect and execute the events of these rules; returns how many logs ran."""
+        self._detect_events()
+        done, _remaining = self.env["retention.followup.log"]._process_due(
+            rules=self, commit=commit
+        )
+        return done
+
+    @api.model
+    def _fire_review_outcome(self, reviews):
+        """Called when account reviews are completed: run the review-outcome rules of their
+        companies at once rather than at the next scheduled run."""
+        rules = self.sudo().search(
+            [("trigger", "=", "review_outcome"), ("company_id", "in", reviews.company_id.ids)]
+        )
+        if rules:
+            rules._run(commit=False)
+
+    def _commit(self):
+        self.env["retention.profile.builder"]._commit()
+
+    # ------------------------------------------------------------------
+    # Detection
+    # ------------------------------------------------------------------
+    def _detect_events(self):
+        """Record a pending log per new event of each rule; returns how many were added."""
+        added = 0
+        today = fields.Date.context_today(self)
+        self.env.flush_all()
+        for rule in self.filtered("active"):
+            try:
+                with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                    if not rule._lock_detection():
+                        continue  # another worker is detecting this rule's events
+                    rows = rule._event_rows(today)
+                    rows = rule._filter_rows_by_domain(rows)
+                    added += rule._insert_logs(rows, today)
+            except pgerrors.SerializationFailure:
+                # a concurrent worker recorded the same events and committed meanwhile
+                _logger.info("Follow-up rule %s: events recorded by another worker", rule.id)
+        return added
+
+    def _lock_detection(self):
+        self.env.cr.execute(
+            SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", DETECTION_LOCK_KEY, self.id)
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _event_rows(self, today):
+        """[(res_id, partner_id, event_key, event_date)] of this rule's due events."""
+        return getattr(self, f"_events_{self.trigger}")(today)
+
+    def _filter_rows_by_domain(self, rows):
+        """Keep the events of customers matching the filter: one search for all of them."""
+        domain = self._parse_domain()
+        if not rows or not domain:
+            return rows
+        partner_ids = {row[1] for row in rows if row[1]}
+        allowed = set(
+            self.env["res.partner"]
+            .with_company(self.company_id)
+            .with_context(active_test=False)
+            .search(expression.AND([[("id", "in", list(partner_ids))], domain]))
+            .ids
+        )
+        return [row for row in rows if row[1] in allowed]
+
+    def _insert_logs(self, rows, today):
+        """Insert the logs, skipping events already recorded (the unique key decides)."""
+        if not rows:
+            return 0
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retention_followup_log
+                       (rule_id, company_id, res_model, res_id, partner_id, event_key,
+                        event_date, state, attempts, next_attempt,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(rule)s, %(company)s, %(model)s, v.res_id, v.partner_id, v.event_key,
+                       v.event_date, 'pending', 0, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[], %(keys)s::varchar[],
+                              %(dates)s::date[]) AS v(res_id, partner_id, event_key, event_date)
+                    ON CONFLICT (rule_id, res_model, res_id, event_key) DO NOTHING
+                """,
+                rule=self.id,
+                company=self.company_id.id,
+                model=self.record_model,
+                now=now,
+                uid=self.env.uid,
+                res_ids=[row[0] for row in rows],
+                partner_ids=[row[1] for row in rows],
+                keys=[row[2] for row in rows],
+                dates=[row[3] or today for row in rows],
+            )
+        )
+        return self.env.cr.rowcount
+
+    def _query(self, query, **params):
+        self.env.cr.execute(SQL(query, **params))
+        return self.env.cr.fetchall()
+
+    def _project_company_sql(self):
+        """Projects of the rule's company, and shared projects (without company)."""
+        return SQL("(pr.company_id = %s OR pr.company_id IS NULL)", self.company_id.id)
+
+    # One method per trigger; each returns due events only: due day between the rule's start
+    # day and today (renewals: the renewal date counts for the start day).
+    def _events_project_start(self, today):
+        """Key 'start': a project fires once, on its start date (else its creation day)."""
+        return self._query(
+            """
+            SELECT pr.id, pa.commercial_partner_id, 'start',
+                   COALESCE(pr.date_start, pr.create_date::date)
+              FROM project_project pr JOIN res_partner pa ON pa.id = pr.partner_id
+             WHERE pr.active AND NOT pr.retention_is_closed AND %(company)s
+               AND COALESCE(pr.date_start, pr.create_date::date) BETWEEN %(start)s AND %(today)s
+            """,
+            company=self._project_company_sql(),
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_project_no_update(self, today):
+        """Key: the last status update (or 'none'), so each silence fires once."""
+        return self._query(
+            """
+            SELECT pr.id, pa.commercial_partner_id,
+                   'update-' || COALESCE(pu.id::text, 'none'), base.day + %(days)s
+              FROM project_project pr JOIN res_partner pa ON pa.id = pr.partner_id
+              LEFT JOIN project_update pu ON pu.id = pr.last_update_id
+              CROSS JOIN LATERAL (
+                    SELECT COALESCE(pu.date, pr.date_start, pr.create_date::date) AS day
+              ) base
+             WHERE pr.active AND NOT pr.retention_is_closed AND %(company)s
+               AND base.day + %(days)s BETWEEN %(start)s AND %(today)s
+            """,
+            company=self._project_company_sql(),
+            days=self.days,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_project_status(self, today):
+        """Key: the status update that turned the project at risk or off track."""
+        return self._query(
+            """
+            SELECT pr.id, pa.commercial_partner_id, 'status-' || pu.id, pu.date
+              FROM project_project pr JOIN res_partner pa ON pa.id = pr.partner_id
+              JOIN project_update pu ON pu.id = pr.last_update_id
+             WHERE pr.active AND NOT pr.retention_is_closed AND %(company)s
+               AND pu.status = %(status)s AND pu.date BETWEEN %(start)s AND %(today)s
+            """,
+            company=self._project_company_sql(),
+            status=self.project_status,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_project_closed(self, today):
+        """Key: the closing day; a project reopened and closed again fires again."""
+        return self._query(
+            """
+            SELECT pr.id, pa.commercial_partner_id, 'closed-' || pr.retention_date_closed,
+                   pr.retention_date_closed + %(days)s
+              FROM project_project pr JOIN res_partner pa ON pa.id = pr.partner_id
+             WHERE pr.retention_is_closed AND %(company)s
+               AND pr.retention_date_closed + %(days)s BETWEEN %(start)s AND %(today)s
+            """,
+            company=self._project_company_sql(),
+            days=self.days,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_first_invoice(self, today):
+        """A customer event (onboarding): the earliest posted invoice of the customer in the
+        company, found here rather than from the flags of the profile builder, so it fires
+        without waiting for the refresh. Key: that invoice."""
+        return self._query(
+            """
+            SELECT m.commercial_partner_id, m.commercial_partner_id, 'invoice-' || m.id,
+                   m.invoice_date
+              FROM account_move m
+             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+               AND m.company_id = %(company)s
+               AND m.invoice_date BETWEEN %(start)s AND %(today)s
+               AND NOT EXISTS (
+                    SELECT 1 FROM account_move e
+                     WHERE e.commercial_partner_id = m.commercial_partner_id
+                       AND e.company_id = m.company_id AND e.state = 'posted'
+                       AND e.move_type = 'out_invoice'
+                       AND (e.invoice_date, e.id) < (m.invoice_date, m.id))
+            """,
+            company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_invoice_paid(self, today):
+        """Key 'paid': once per invoice, on the day of its last payment."""
+        return self._query(
+            """
+            SELECT m.id, m.commercial_partner_id, 'paid', pay.day
+              FROM account_move m
+              CROSS JOIN LATERAL (
+                    SELECT COALESCE(MAX(apr.max_date), m.invoice_date) AS day
+                      FROM account_move_line l
+                      JOIN account_partial_reconcile apr ON apr.debit_move_id = l.id
+                     WHERE l.move_id = m.id
+              ) pay
+             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+               AND m.company_id = %(company)s
+               AND m.payment_state IN ('paid', 'in_payment')
+               AND pay.day BETWEEN %(start)s AND %(today)s
+            """,
+            company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_invoice_overdue(self, today):
+        """Key: the due date, so moving the due date starts a new count."""
+        return self._query(
+            """
+            SELECT m.id, m.commercial_partner_id, 'overdue-' || m.invoice_date_due,
+                   m.invoice_date_due + %(days)s
+              FROM account_move m
+             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+               AND m.company_id = %(company)s
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.invoice_date_due + %(days)s BETWEEN %(start)s AND %(today)s
+            """,
+            company=self.company_id.id,
+            days=self.days,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _customers(self, domain, fnames):
+        """Commercial customers visible in the rule's company, with their figures read in
+        that company (one search)."""
+        return (
+            self.env["res.partner"]
+            .with_company(self.company_id)
+            .search_fetch(
+                expression.AND(
+                    [
+                        [
+                            ("company_id", "in", [False, self.company_id.id]),
+                            "|",
+                            ("is_company", "=", True),
+                            ("parent_id", "=", False),
+                        ],
+                        domain,
+                    ]
+                ),
+                fnames,
+                order="id",
+            )
+        )
+
+    def _events_no_contact(self, today):
+        """Key: the last contact day (or 'never', counted from the first invoice)."""
+        limit = today - timedelta(days=self.days)
+        partners = self._customers(
+            [
+                ("retention_stage", "not in", [False, "prospect"]),
+                "|",
+                ("retention_last_contact_date", "=", False),
+                ("retention_last_contact_date", "<=", limit),
+            ],
+            ["retention_last_contact_date", "retention_customer_since"],
+        )
+        rows = []
+        for partner in partners:
+            last = partner.retention_last_contact_date
+            base = last or partner.retention_customer_since
+            due = base and base + timedelta(days=self.days)
+            if due and self.date_from <= due <= today:
+                rows.append((partner.id, partner.id, f"contact-{last or 'never'}", due))
+        return rows
+
+    def _events_stage_change(self, today):
+        """Key: the stage and the day it was entered."""
+        partners = self._customers(
+            [
+                ("retention_stage", "=", self.target_stage),
+                ("retention_stage_date", ">=", self.date_from),
+                ("retention_stage_date", "<=", today),
+            ],
+            ["retention_stage_date"],
+        )
+        return [
+            (p.id, p.id, f"{self.target_stage}-{p.retention_stage_date}", p.retention_stage_date)
+            for p in partners
+        ]
+
+    def _events_health_drop(self, today):
+        """Key: the scores before and after the drop and the stage date, stable until the
+        score changes again. The builder keeps no date of the change: the day it is seen."""
+        partners = self._customers(
+            [("retention_health_trend", "=", "down")],
+            ["retention_health_score", "retention_health_score_prev", "retention_stage_date"],
+        )
+        return [
+            (
+                p.id,
+                p.id,
+                f"health-{p.retention_health_score_prev}-{p.retention_health_score}"
+                f"-{p.retention_stage_date or ''}",
+                today,
+            )
+            for p in partners
+            if p.retention_health_score_prev - p.retention_health_score >= self.health_drop
+        ]
+
+    def _events_renewal_partner(self, today):
+        """Key: the renewal date; due N days before it."""
+        partners = self._customers(
+            [
+                ("retention_renewal_date", ">=", max(today, self.date_from)),
+                ("retention_renewal_date", "<=", today + timedelta(days=self.days)),
+            ],
+            ["retention_renewal_date"],
+        )
+        return [
+            (
+                p.id,
+                p.id,
+                f"renewal-{p.retention_renewal_date}",
+                p.retention_renewal_date - timedelta(days=self.days),
+            )
+            for p in partners
+        ]
+
+    def _events_renewal_project(self, today):
+        return self._query(
+            """
+            SELECT pr.id, pa.commercial_partner_id, 'renewal-' || pr.retention_renewal_date,
+                   pr.retention_renewal_date - %(days)s
+              FROM project_project pr JOIN res_partner pa ON pa.id = pr.partner_id
+             WHERE pr.active AND %(company)s
+               AND pr.retention_renewal_date BETWEEN GREATEST(%(today)s, %(start)s)
+                                                 AND %(today)s + %(days)s
+            """,
+            company=self._project_company_sql(),
+            days=self.days,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_review_outcome(self, today):
+        """Key: the outcome of the completed review."""
+        return self._query(
+            """
+            SELECT r.id, r.partner_id, 'outcome-' || r.outcome, r.date_done
+              FROM retention_review r
+             WHERE r.state = 'done' AND r.outcome = %(outcome)s
+               AND r.company_id = %(company)s
+               AND r.date_done BETWEEN %(start)s AND %(today)s
+            """,
+            outcome=self.review_outcome,
+            company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
