@@ -493,6 +493,8 @@ class RetentionReview(models.Model):
         follow_up = self.filtered(lambda r: r.outcome in FOLLOW_UP_OUTCOMES)
         if follow_up:
             follow_up._retention_on_review_outcome()
+        # follow-up rules on review outcomes (renew, expand, at risk) start at once
+        self.env["retention.followup.rule"]._fire_review_outcome(self)
 
     def _retention_raise_attention(self):
         """A task for the account manager (else the reviewer) on the customer, and a note."""
@@ -562,7 +564,6 @@ class RetentionReview(models.Model):
                     review.next_steps,
                 )
             review.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
-        self.env["retention.followup.rule"]._fire_review_outcome(self)
 
     # ------------------------------------------------------------------
     # Daily planning
