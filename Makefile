@@ -1,0 +1,34 @@
+# Developer entry points; the logic lives in tools/*.sh (see README.md).
+# Settings are read from the environment or the command line, e.g. `make test TEST_PATH=...`:
+#   ODOO_PYTHON  interpreter that can `import odoo` (Odoo 18.0), default python3
+#   DEMO_DB, HTTP_PORT                 make demo
+#   TEST_PATH, PYTEST_ARGS, KEEP_DB, DEMO_CHECK, FRESH   make test
+#   BENCH_ARGS                         make bench
+ODOO_PYTHON ?= python3
+export ODOO_PYTHON
+
+.PHONY: help demo test bench lint clean
+
+help:
+	@echo "make demo   fresh database with demo data, served on http://localhost:$${HTTP_PORT:-8069} (admin/admin)"
+	@echo "make test   install checks + the whole test suite on throwaway databases"
+	@echo "make bench  run bench/retention_bench.py (BENCH_ARGS=...)"
+	@echo "make lint   pre-commit on all files (ruff, pylint-odoo, prettier XML)"
+	@echo "make clean  drop leftover test/template databases, logs and caches"
+
+demo:
+	@bash tools/demo.sh
+
+test:
+	@bash tools/test.sh
+
+bench:
+	@bash tools/bench.sh
+
+lint:
+	@$(ODOO_PYTHON) -m pre_commit --version >/dev/null 2>&1 || { \
+	  echo "pre-commit is not installed: $(ODOO_PYTHON) -m pip install -r requirements-test.txt"; exit 1; }
+	$(ODOO_PYTHON) -m pre_commit run --all-files --show-diff-on-failure
+
+clean:
+	@bash tools/clean.sh
