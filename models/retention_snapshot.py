@@ -1,0 +1,349 @@
+import logging
+import threading
+import time
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+
+_logger = logging.getLogger(__name__)
+
+#: The daily job rebuilds this many months up to the current one (the current month and the
+#: 12 before: a late credit note moves the 12-month revenue of every month after it).
+REBUILD_MONTHS = 13
+#: Figures are read this far before the first month rebuilt: 12 for the 12-month window, and
+#: more to know whether a customer was won back in the months before (won-back period).
+LOOKBACK_MONTHS = 24
+CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
+
+SNAPSHOT_HELP = (
+    "One row per customer (commercial partner), company and month, from the month of the "
+    "customer's first invoice or credit note until 12 months after the last one. Revenue is "
+    "untaxed posted customer invoices minus credit notes, by invoice date, in the company's "
+    "currency. A customer is active in a month when its 12-month revenue (that month and the "
+    "11 before) is above zero."
+)
+
+
+def _in_test_mode():
+    return getattr(threading.current_thread(), "testing", False)
+
+
+def month_start(day):
+    return fields.Date.to_date(day).replace(day=1)
+
+
+class RetentionSnapshot(models.Model):
+    """Monthly figures per customer, rebuilt set-wise from the invoices (see _rebuild)."""
+
+    _name = "retention.snapshot"
+    _description = "Monthly retention snapshot"
+    _order = "month desc, company_id, partner_id"
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True
+    )
+    month = fields.Date(required=True, readonly=True, help="First day of the month.")
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    revenue_month = fields.Monetary(
+        string="Revenue (month)",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Untaxed posted customer invoices minus credit notes dated in the month.",
+    )
+    revenue_12m = fields.Monetary(
+        string="Revenue (12 months)",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="The same for the month and the 11 before: the trailing 12-month revenue.",
+    )
+    revenue_lifetime = fields.Monetary(
+        string="Revenue (to date)",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="The same from the first invoice to the end of the month.",
+    )
+    active = fields.Boolean(
+        string="Active Customer",
+        readonly=True,
+        help="12-month revenue above zero at the end of the month.",
+    )
+    is_new = fields.Boolean(
+        string="New Customer", readonly=True, help="First invoice of the customer in this month."
+    )
+    is_won_back = fields.Boolean(
+        string="Won Back",
+        readonly=True,
+        help="Active again this month after at least one month without 12-month revenue.",
+    )
+    first_invoice_month = fields.Date(
+        string="Cohort", readonly=True, help="Month of the customer's first invoice: its cohort."
+    )
+    stage = fields.Selection(
+        RETENTION_STAGES,
+        readonly=True,
+        help="The customer's retention stage: as computed live for the months the job ran in "
+        "(at risk needs the health score), else derived from revenue: churned when not active, "
+        "new within the onboarding period, won back within the won-back period, else active.",
+    )
+    health_score = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="Health score at the end of the month, when the job ran that month (empty for "
+        "months rebuilt from history).",
+    )
+
+    _sql_constraints = [
+        (
+            "company_partner_month_uniq",
+            "UNIQUE(company_id, partner_id, month)",
+            "One snapshot per customer, company and month.",
+        ),
+    ]
+
+    def init(self):
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS retention_snapshot_company_month_idx "
+            "ON retention_snapshot (company_id, month)"
+        )
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+    @api.model
+    def _backfill(self, companies=None):
+        """Rebuild every month of every company from its first customer invoice to this month,
+        one set-based statement per company (install, demo data, on demand)."""
+        started = time.monotonic()
+        companies = companies or self.env["res.company"].sudo().search([])
+        self.env.flush_all()
+        current = month_start(fields.Date.context_today(self))
+        rows = 0
+        for company in companies:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT MIN(invoice_date) FROM account_move
+                     WHERE company_id = %s AND state = 'posted'
+                       AND move_type IN ('out_invoice', 'out_refund')
+                    """,
+                    company.id,
+                )
+            )
+            first = self.env.cr.fetchone()[0]
+            if not first:
+                continue
+            rows += self._rebuild(company, month_start(first), current)
+            # every month is fresh: nothing for the daily job to redo today
+            self.env["retention.snapshot.job"]._mark_done(company, month_start(first), current)
+        _logger.info(
+            "customer_retention: monthly snapshots rebuilt for %s companies (%s rows) in %.2f s",
+            len(companies),
+            rows,
+            time.monotonic() - started,
+        )
+        return rows
+
+    @api.model
+    def _cron_update_snapshots(self):
+        """Daily: rebuild the current month and the 12 before, plus any month marked by an
+        invoice posted or cancelled since, one (company, month) per batch."""
+        Job = self.env["retention.snapshot.job"]
+        today = fields.Date.context_today(self)
+        Job._plan(self.env["res.company"].sudo().search([]), month_start(today))
+        self._commit()
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < CRON_TIME_BUDGET:
+            job = Job._claim(today)
+            if not job:
+                break
+            self._rebuild(job.company_id, job.month, job.month)
+            job.done_on = today
+            job.flush_recordset()
+            done += 1
+            self._commit()
+        remaining = Job._pending_count(today)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _commit(self):
+        if not _in_test_mode():
+            self.env.cr.commit()
+
+    # ------------------------------------------------------------------
+    # The set-based rebuild
+    # ------------------------------------------------------------------
+    @api.model
+    def _company_periods(self, company):
+        """Onboarding and won-back periods of the company's stage rules, in months."""
+        onboarding = max(1, round((company.retention_onboarding_days or 90) / 30.4))
+        # at most 12: the lookback of a rebuild must see the win-back (LOOKBACK_MONTHS)
+        won_back = min(12, max(1, round((company.retention_won_back_days or 180) / 30.4)))
+        return onboarding, won_back
+
+    @api.model
+    def _rebuild(self, company, date_from, date_to):
+        """Rebuild the snapshots of one company for the months date_from..date_to (first days)
+        in one statement: upsert the rows the invoices give, delete the ones they no longer
+        give. Returns the number of rows written."""
+        date_from, date_to = month_start(date_from), month_start(date_to)
+        current = month_start(fields.Date.context_today(self))
+        onboarding, won_back = self._company_periods(company)
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
+        self.flush_model()
+        query = SQL(
+            """
+            WITH moves AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       date_trunc('month', m.invoice_date)::date AS month,
+                       SUM(m.amount_untaxed_signed) AS revenue
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s
+                   AND m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND m.commercial_partner_id IS NOT NULL
+                   AND m.invoice_date >= %(read_from)s
+                   AND m.invoice_date < %(read_to)s
+                 GROUP BY 1, 2
+            ),
+            history AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       date_trunc('month', MIN(m.invoice_date) FILTER (
+                           WHERE m.move_type = 'out_invoice'))::date AS first_month,
+                       COALESCE(SUM(m.amount_untaxed_signed) FILTER (
+                           WHERE m.invoice_date < %(read_from)s), 0) AS revenue_before
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s
+                   AND m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND m.commercial_partner_id IN (SELECT partner_id FROM moves)
+                 GROUP BY 1
+            ),
+            spans AS (
+                SELECT partner_id, MIN(month) AS first_m, MAX(month) AS last_m
+                  FROM moves GROUP BY 1
+            ),
+            grid AS (
+                SELECT s.partner_id, g.month::date AS month
+                  FROM spans s,
+                       generate_series(s.first_m::timestamp,
+                                       LEAST(s.last_m + interval '12 months', %(date_to)s),
+                                       interval '1 month') AS g(month)
+            ),
+            series AS (
+                SELECT g.partner_id, g.month,
+                       COALESCE(mv.revenue, 0) AS revenue_month,
+                       SUM(COALESCE(mv.revenue, 0)) OVER w12 AS revenue_12m,
+                       COUNT(mv.revenue) OVER w13 AS months_invoiced_13m,
+                       SUM(COALESCE(mv.revenue, 0)) OVER wall AS revenue_cum
+                  FROM grid g
+                  LEFT JOIN moves mv ON mv.partner_id = g.partner_id AND mv.month = g.month
+                WINDOW w12 AS (PARTITION BY g.partner_id ORDER BY g.month
+                               ROWS BETWEEN 11 PRECEDING AND CURRENT ROW),
+                       w13 AS (PARTITION BY g.partner_id ORDER BY g.month
+                               ROWS BETWEEN 12 PRECEDING AND CURRENT ROW),
+                       wall AS (PARTITION BY g.partner_id ORDER BY g.month
+                                ROWS UNBOUNDED PRECEDING)
+            ),
+            flags AS (
+                SELECT s.*, h.first_month,
+                       s.revenue_cum + h.revenue_before AS revenue_lifetime,
+                       s.revenue_12m > 0 AS active,
+                       s.revenue_12m > 0 AND NOT COALESCE(LAG(s.revenue_12m > 0) OVER wp, FALSE)
+                           AND h.first_month < s.month AS is_won_back
+                  FROM series s
+                  JOIN history h ON h.partner_id = s.partner_id
+                WINDOW wp AS (PARTITION BY s.partner_id ORDER BY s.month)
+            ),
+            staged AS (
+                SELECT f.*,
+                       MAX(f.month) FILTER (WHERE f.is_won_back) OVER (
+                           PARTITION BY f.partner_id ORDER BY f.month ROWS UNBOUNDED PRECEDING
+                       ) AS won_back_month
+                  FROM flags f
+            ),
+            final AS (
+                SELECT st.partner_id, st.month, st.revenue_month, st.revenue_12m,
+                       st.revenue_lifetime, st.active, st.first_month,
+                       COALESCE(st.month = st.first_month, FALSE) AS is_new,
+                       COALESCE(st.is_won_back, FALSE) AS is_won_back,
+                       CASE WHEN st.month = %(current)s
+                            THEN (p.retention_health_score ->> %(company_key)s)::int END
+                           AS health_score,
+                       COALESCE(
+                           CASE WHEN st.month = %(current)s
+                                THEN p.retention_stage ->> %(company_key)s END,
+                           CASE WHEN NOT st.active THEN 'churned'
+                                WHEN st.month < st.first_month
+                                               + make_interval(months => %(onboarding)s)
+                                     THEN 'new'
+                                WHEN st.won_back_month > st.month
+                                               - make_interval(months => %(won_back)s)
+                                     THEN 'won_back'
+                                ELSE 'active' END
+                       ) AS stage
+                  FROM staged st
+                  JOIN res_partner p ON p.id = st.partner_id
+                 WHERE st.month >= %(date_from)s AND st.month <= %(date_to)s
+                   AND st.months_invoiced_13m > 0
+            ),
+            upserted AS (
+                INSERT INTO retention_snapshot AS snap (
+                    company_id, partner_id, month, revenue_month, revenue_12m, revenue_lifetime,
+                    active, is_new, is_won_back, first_invoice_month, stage, health_score,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT %(company)s, partner_id, month, revenue_month, revenue_12m,
+                       revenue_lifetime, active, is_new, is_won_back, first_month, stage,
+                       health_score, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       now() AT TIME ZONE 'UTC'
+                  FROM final
+                ON CONFLICT (company_id, partner_id, month) DO UPDATE SET
+                    revenue_month = EXCLUDED.revenue_month,
+                    revenue_12m = EXCLUDED.revenue_12m,
+                    revenue_lifetime = EXCLUDED.revenue_lifetime,
+                    active = EXCLUDED.active,
+                    is_new = EXCLUDED.is_new,
+                    is_won_back = EXCLUDED.is_won_back,
+                    first_invoice_month = EXCLUDED.first_invoice_month,
+                    -- a stage recorded live (with its health score) is history: keep it
+                    stage = CASE WHEN EXCLUDED.health_score IS NOT NULL
+                                   OR snap.health_score IS NULL
+                                 THEN EXCLUDED.stage ELSE snap.stage END,
+                    health_score = COALESCE(EXCLUDED.health_score, snap.health_score),
+                    write_uid = EXCLUDED.write_uid,
+                    write_date = EXCLUDED.write_date
+                RETURNING partner_id, month
+            ),
+            deleted AS (
+                DELETE FROM retention_snapshot old
+                 WHERE old.company_id = %(company)s
+                   AND old.month >= %(date_from)s AND old.month <= %(date_to)s
+                   AND NOT EXISTS (SELECT 1 FROM upserted u
+                                    WHERE u.partner_id = old.partner_id AND u.month = old.month)
+                RETURNING 1
+            )
+            SELECT (SELECT COUNT(*) FROM upserted), (SELECT COUNT(*) FROM deleted)
+            """,
+            company=company.id,
+            company_key=str(company.id),
+            read_from=date_from - relativedelta(months=LOOKBACK_MONTHS),
+            read_to=date_to + relativedelta(months=1),
+            date_from=date_from,
+            date_to=date_to,
+            current=current,
+            onboarding=onboarding,
+            won_back=won_back,
+            uid=self.env.uid,
+        )
+        self.env.cr.execute(query)
+        written, _deleted = self.env.cr.fetchone()
+        self.invalidate_model()
+        return written
