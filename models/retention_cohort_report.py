@@ -83,6 +83,11 @@ class RetentionCohortReport(models.Model):
 
     @property
     def _table_query(self):
+        # the view reads these tables directly: pending ORM writes must reach them first
+        self.env["retention.snapshot"].flush_model()
+        self.env["res.partner"].flush_model(
+            ["retention_account_manager_id", "country_id", "industry_id"]
+        )
         return self._cohort_query(fields.Date.context_today(self))
 
     @api.model
@@ -114,7 +119,7 @@ class RetentionCohortReport(models.Model):
                 SELECT s.company_id, s.partner_id, k.granularity,
                        date_trunc(k.granularity, s.month)::date AS period,
                        SUM(s.revenue_month) AS revenue,
-                       BOOL_OR(s.active AND s.month = LEAST(
+                       BOOL_OR(s.is_active AND s.month = LEAST(
                            (date_trunc(k.granularity, s.month)
                             + make_interval(months => k.months - 1))::date,
                            %(current)s::date)) AS active

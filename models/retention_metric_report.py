@@ -179,6 +179,11 @@ class RetentionMetricReport(models.Model):
 
     @property
     def _table_query(self):
+        # the view reads these tables directly: pending ORM writes must reach them first
+        self.env["retention.snapshot"].flush_model()
+        self.env["res.partner"].flush_model(
+            ["retention_account_manager_id", "country_id", "industry_id"]
+        )
         return self._metric_query(fields.Date.context_today(self))
 
     @api.model
@@ -191,7 +196,7 @@ class RetentionMetricReport(models.Model):
                 SELECT s.company_id, s.partner_id, t.period_type,
                        date_trunc(t.period_type, s.month)::date AS period_start,
                        FALSE AS active_start, 0 AS rev_start,
-                       s.active AND s.month = e.end_month AS active_end,
+                       s.is_active AND s.month = e.end_month AS active_end,
                        CASE WHEN s.month = e.end_month THEN s.revenue_12m ELSE 0 END AS rev_end,
                        CASE WHEN s.month = e.end_month THEN s.revenue_lifetime END AS lifetime,
                        CASE WHEN s.month = e.end_month THEN s.stage END AS stage_end,
@@ -207,7 +212,7 @@ class RetentionMetricReport(models.Model):
                 -- ... and opens the period that starts the month after it
                 SELECT s.company_id, s.partner_id, t.period_type,
                        (s.month + interval '1 month')::date,
-                       s.active, s.revenue_12m, FALSE, 0, NULL, NULL, 0, s.first_invoice_month
+                       s.is_active, s.revenue_12m, FALSE, 0, NULL, NULL, 0, s.first_invoice_month
                   FROM retention_snapshot s
                  CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS t(period_type)
                  WHERE s.month < %(current)s

@@ -68,7 +68,7 @@ class RetentionSnapshot(models.Model):
         groups=MONEY_GROUPS,
         help="The same from the first invoice to the end of the month.",
     )
-    active = fields.Boolean(
+    is_active = fields.Boolean(
         string="Active Customer",
         readonly=True,
         help="12-month revenue above zero at the end of the month.",
@@ -140,7 +140,9 @@ class RetentionSnapshot(models.Model):
                 continue
             rows += self._rebuild(company, month_start(first), current)
             # every month is fresh: nothing for the daily job to redo today
-            self.env["retention.snapshot.job"]._mark_done(company, month_start(first), current)
+            self.env["retention.snapshot.job"].sudo()._mark_done(
+                company, month_start(first), current
+            )
         _logger.info(
             "customer_retention: monthly snapshots rebuilt for %s companies (%s rows) in %.2f s",
             len(companies),
@@ -153,7 +155,7 @@ class RetentionSnapshot(models.Model):
     def _cron_update_snapshots(self):
         """Daily: rebuild the current month and the 12 before, plus any month marked by an
         invoice posted or cancelled since, one (company, month) per batch."""
-        Job = self.env["retention.snapshot.job"]
+        Job = self.env["retention.snapshot.job"].sudo()
         today = fields.Date.context_today(self)
         Job._plan(self.env["res.company"].sudo().search([]), month_start(today))
         self._commit()
@@ -256,7 +258,7 @@ class RetentionSnapshot(models.Model):
             flags AS (
                 SELECT s.*, h.first_month,
                        s.revenue_cum + h.revenue_before AS revenue_lifetime,
-                       s.revenue_12m > 0 AS active,
+                       s.revenue_12m > 0 AS is_active,
                        s.revenue_12m > 0 AND NOT COALESCE(LAG(s.revenue_12m > 0) OVER wp, FALSE)
                            AND h.first_month < s.month AS is_won_back
                   FROM series s
@@ -272,7 +274,7 @@ class RetentionSnapshot(models.Model):
             ),
             final AS (
                 SELECT st.partner_id, st.month, st.revenue_month, st.revenue_12m,
-                       st.revenue_lifetime, st.active, st.first_month,
+                       st.revenue_lifetime, st.is_active, st.first_month,
                        COALESCE(st.month = st.first_month, FALSE) AS is_new,
                        COALESCE(st.is_won_back, FALSE) AS is_won_back,
                        CASE WHEN st.month = %(current)s
@@ -281,7 +283,7 @@ class RetentionSnapshot(models.Model):
                        COALESCE(
                            CASE WHEN st.month = %(current)s
                                 THEN p.retention_stage ->> %(company_key)s END,
-                           CASE WHEN NOT st.active THEN 'churned'
+                           CASE WHEN NOT st.is_active THEN 'churned'
                                 WHEN st.month < st.first_month
                                                + make_interval(months => %(onboarding)s)
                                      THEN 'new'
@@ -298,10 +300,10 @@ class RetentionSnapshot(models.Model):
             upserted AS (
                 INSERT INTO retention_snapshot AS snap (
                     company_id, partner_id, month, revenue_month, revenue_12m, revenue_lifetime,
-                    active, is_new, is_won_back, first_invoice_month, stage, health_score,
+                    is_active, is_new, is_won_back, first_invoice_month, stage, health_score,
                     create_uid, write_uid, create_date, write_date)
                 SELECT %(company)s, partner_id, month, revenue_month, revenue_12m,
-                       revenue_lifetime, active, is_new, is_won_back, first_month, stage,
+                       revenue_lifetime, is_active, is_new, is_won_back, first_month, stage,
                        health_score, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
                        now() AT TIME ZONE 'UTC'
                   FROM final
@@ -309,7 +311,7 @@ class RetentionSnapshot(models.Model):
                     revenue_month = EXCLUDED.revenue_month,
                     revenue_12m = EXCLUDED.revenue_12m,
                     revenue_lifetime = EXCLUDED.revenue_lifetime,
-                    active = EXCLUDED.active,
+                    is_active = EXCLUDED.is_active,
                     is_new = EXCLUDED.is_new,
                     is_won_back = EXCLUDED.is_won_back,
                     first_invoice_month = EXCLUDED.first_invoice_month,
