@@ -432,12 +432,14 @@ class RetentionDashboard(models.AbstractModel):
 
     @api.model
     def _filter_options(self, company):
-        Report = self.env["retention.metric.report"]
-        domain = [("company_id", "=", company.id), ("period_type", "=", "year")]
+        """Account managers, countries and industries of the company's customers; tags."""
+        Partner = self.env["res.partner"].with_company(company)
+        domain = [("retention_stage", "not in", (False, "prospect"))]
         options = {}
-        for field in ("account_manager_id", "country_id", "industry_id"):
-            groups = Report._read_group(domain + [(field, "!=", False)], [field], [])
-            options[field] = sorted(
+        for field in ("retention_account_manager_id", "country_id", "industry_id"):
+            groups = Partner._read_group(domain + [(field, "!=", False)], [field], [])
+            key = "account_manager_id" if field == "retention_account_manager_id" else field
+            options[key] = sorted(
                 ({"id": rec.id, "name": rec.display_name} for (rec,) in groups),
                 key=lambda item: item["name"],
             )

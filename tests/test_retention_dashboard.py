@@ -105,6 +105,7 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
 
     def test_filters_narrow_the_figures(self):
         self.a.retention_account_manager_id = self.env.user
+        self.recompute(self.a)  # a stage: the filter offers the managers of customers
         data = self.Dashboard.get_dashboard_data(
             "quarter", self.company.id, {"account_manager_id": self.env.user.id}
         )
