@@ -148,8 +148,12 @@ class RetentionCohortReport(models.Model):
                 WINDOW cell AS (PARTITION BY c.company_id, c.granularity, c.cohort, c.period),
                        cohort AS (PARTITION BY c.company_id, c.granularity, c.cohort)
             )
-            SELECT ROW_NUMBER() OVER (ORDER BY s.granularity, s.cohort, s.period, s.company_id,
-                                      s.partner_id) AS id,
+            -- an id computed from the row's key (a customer has one cohort per granularity);
+            -- assumes fewer than 1000 companies
+            SELECT ((s.partner_id::bigint * 1000 + s.company_id) * 2
+                    + CASE s.granularity WHEN 'month' THEN 0 ELSE 1 END) * 10000
+                   + (EXTRACT(YEAR FROM s.period)::int - 1900) * 12
+                   + EXTRACT(MONTH FROM s.period)::int AS id,
                    s.company_id, co.currency_id, s.partner_id,
                    p.retention_account_manager_id AS account_manager_id,
                    p.country_id, p.industry_id,
