@@ -129,3 +129,9 @@ cr.commit()
 print(
     f"BENCH backfill again (idempotent upsert): {rows} rows in {time.monotonic() - started:.1f} s"
 )
+started = time.monotonic()
+env["retention.dashboard"].get_dashboard_data("month", company.id)
+print(f"BENCH dashboard (month, 12 periods): {time.monotonic() - started:.1f} s")
+started = time.monotonic()
+env["retention.cohort.report"].search_count([("granularity", "=", "month")])
+print(f"BENCH cohort rows count: {time.monotonic() - started:.1f} s")
