@@ -10,3 +10,4 @@ from . import retention_review
 from . import retention_followup_rule
 from . import retention_followup_action
 from . import retention_followup_log
+from . import retention_feedback
