@@ -22,7 +22,7 @@ class TestFeedbackTour(RetentionCase, HttpCase):
         # Load the static file map once before the browser's parallel requests (CPython
         # gh-106905, fixed in 3.11.8, can otherwise fail them).
         http.root.statics  # noqa: B018 pylint: disable=pointless-statement
-        cls.feedback = cls.env["retention.feedback"]._request(cls.customer, kind="nps")
+        cls.feedback = cls.env["retention.feedback"].sudo()._request(cls.customer, kind="nps")
 
     def test_answer_without_login(self):
         url = f"/retention/feedback/{self.feedback.access_token}"
@@ -33,4 +33,4 @@ class TestFeedbackTour(RetentionCase, HttpCase):
         self.assertEqual(self.feedback.score, 9)
         self.assertEqual(self.feedback.category, "promoter")
         self.assertEqual(self.feedback.comment, "Great project team, thank you!")
-        self.assertEqual(self.feedback.message_ids[:1].author_id, self.contact)
+        self.assertIn(self.contact, self.feedback.message_ids.author_id)
