@@ -1254,8 +1254,9 @@ class RetentionDemoData(models.AbstractModel):
 
     def _create_feedback(self, customers, rng):
         """NPS and CSAT feedback (retention.feedback) asked in the last two months: happy
-        customers are promoters or passives, customers at risk detractors (with their alert
-        activity), churned ones let the request expire; a few requests are still open."""
+        customers are promoters or passives, customers at risk detractors, churned ones let the
+        request expire; a few requests are still open. No detractor alert is raised: an open
+        activity of a type of this module would keep the module from uninstalling cleanly."""
         answers = {
             "active": ("nps", (10, 9, 9, 8)),
             "new": ("csat", (5, 4)),
@@ -1294,8 +1295,6 @@ class RetentionDemoData(models.AbstractModel):
                     "comment": comments[engine_feedback.category_of(kind, score)],
                 }
             )
-            if feedback.category == engine_feedback.DETRACTOR:
-                feedback._raise_detractor_alert()
         Feedback._cron_expire_requests()
 
     def _feedback_values(self, customer, kind, requested):

@@ -385,6 +385,16 @@ class TestFeedbackPublicPage(FeedbackCase, HttpCase):
         self.assertIn("How satisfied are you", response.text)
         self.assertEqual(len(re.findall(r'name="score"', response.text)), 5)
 
+    def test_page_and_email_in_the_contacts_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.contact.lang = "fr_FR"
+        feedback = self.request()
+        template = self.env.ref("customer_retention.mail_template_feedback_request")
+        self.assertEqual(template._render_lang(feedback.ids), {feedback.id: "fr_FR"})
+        # dates in the French format: day/month/year
+        response = self.url_open(self.url(feedback))
+        self.assertIn(feedback.date_expiry.strftime("%d/%m/%Y"), response.text)
+
     def test_answer_and_change(self):
         feedback = self.request()
         response = self.submit(feedback, "6", "Too slow")
