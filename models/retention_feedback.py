@@ -1,3 +1,4 @@
+import re
 import secrets
 from datetime import timedelta
 
@@ -20,8 +21,8 @@ CATEGORIES = [
 ]
 #: Longest comment a customer may leave (characters).
 COMMENT_MAX_LENGTH = 2000
-#: Length of the tokens made by secrets.token_urlsafe(32).
-TOKEN_LENGTH = 43
+#: The tokens made by secrets.token_urlsafe(32): 43 URL-safe base64 characters.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 TEMPLATE_XMLID = "customer_retention.mail_template_feedback_request"
 ALERT_ACTIVITY_XMLID = "customer_retention.mail_activity_type_detractor"
 #: Stored measures whose average, over the answers of their kind only, is the NPS / CSAT.
@@ -287,9 +288,7 @@ class RetentionFeedback(models.Model):
         """The request of this token (as superuser), or an empty recordset for a malformed,
         unknown or tampered token. The database finds the candidate by its unique token; the
         comparison is then repeated in constant time."""
-        if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
-            return self.browse()
-        if not all(char.isalnum() or char in "-_" for char in token):
+        if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
             return self.browse()
         feedback = self.sudo().search([("access_token", "=", token)], limit=1)
         if not feedback or not consteq(feedback.access_token, token):
@@ -314,7 +313,6 @@ class RetentionFeedback(models.Model):
             "score": self.score if self.state == "answered" else None,
             "comment": self.comment or "",
             "answered": self.state == "answered",
-            "contact_name": self.contact_id.name or "",
             "company_name": company.name,
             "company_id": company.id,
             "project_name": self.project_id.name or "",
