@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .res_partner import INTERNAL_GROUPS
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -30,6 +32,7 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The customer's first posted invoice in this company: the start of onboarding.",
+        groups=INTERNAL_GROUPS,
     )
     retention_is_repeat = fields.Boolean(
         string="Repeat Business",
@@ -37,4 +40,5 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
         help="Posted invoice of a customer who had an earlier invoice in this company.",
+        groups=INTERNAL_GROUPS,
     )
