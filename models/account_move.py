@@ -24,6 +24,7 @@ class AccountMove(models.Model):
                 "customer_retention.ir_cron_retention_refresh_changed", raise_if_not_found=False
             )
             if cron:
+                # sudo: whoever posts an invoice may wake the refresh job, not edit it
                 cron.sudo()._trigger()
 
     # Set in bulk by retention.profile.builder when the customer's figures are refreshed.
