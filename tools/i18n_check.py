@@ -50,6 +50,9 @@ def check_entry(entry):
         return "untranslated"
     if entry.fuzzy:
         return "fuzzy"
+    for side, strip in (("leading", str.lstrip), ("trailing", str.rstrip)):
+        if entry.msgid != strip(entry.msgid) and entry.msgstr == strip(entry.msgstr) and "\n" not in entry.msgid:
+            return f"{side} space of the msgid lost (the code joins this text to others)"
     expected, got = placeholders(entry.msgid), placeholders(entry.msgstr)
     if expected != got:
         missing, extra = expected - got, got - expected
