@@ -24,7 +24,7 @@ import polib
 MODULE_DIR = Path(__file__).resolve().parent.parent
 POT = MODULE_DIR / "i18n" / "customer_retention.pot"
 
-PY_FORMAT = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdrifx%]")
+PY_FORMAT = re.compile(r"%(?:\([^)]+\))?[sdrif%]")
 INLINE = re.compile(r"\{\{.*?\}\}", re.S)
 QWEB_ATTR = re.compile(r"""\bt-[\w-]+\s*=\s*("[^"]*"|'[^']*')""")
 TAG = re.compile(r"</?\s*([A-Za-z][\w:.-]*)")
