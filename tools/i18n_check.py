@@ -41,7 +41,11 @@ def placeholders(text):
 
 
 def describe(counter):
-    return ", ".join(sorted(f"{kind}:{value}" + (f" x{n}" if n > 1 else "") for (kind, value), n in counter.items()))
+    return ", ".join(
+        sorted(
+            f"{kind}:{value}" + (f" x{n}" if n > 1 else "") for (kind, value), n in counter.items()
+        )
+    )
 
 
 def check_entry(entry):
@@ -51,7 +55,11 @@ def check_entry(entry):
     if entry.fuzzy:
         return "fuzzy"
     for side, strip in (("leading", str.lstrip), ("trailing", str.rstrip)):
-        if entry.msgid != strip(entry.msgid) and entry.msgstr == strip(entry.msgstr) and "\n" not in entry.msgid:
+        if (
+            entry.msgid != strip(entry.msgid)
+            and entry.msgstr == strip(entry.msgstr)
+            and "\n" not in entry.msgid
+        ):
             return f"{side} space of the msgid lost (the code joins this text to others)"
     expected, got = placeholders(entry.msgid), placeholders(entry.msgstr)
     if expected != got:
@@ -103,7 +111,8 @@ def merge(po_path, pot):
             comment=ref.comment,
             tcomment=previous.tcomment if previous else "",
             occurrences=ref.occurrences,
-            flags=[f for f in ref.flags if f != "fuzzy"] + (["fuzzy"] if previous and previous.fuzzy else []),
+            flags=[f for f in ref.flags if f != "fuzzy"]
+            + (["fuzzy"] if previous and previous.fuzzy else []),
         )
         added += previous is None
         merged.append(entry)
@@ -115,7 +124,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("po_files", nargs="*", type=Path, help="default: every i18n/*.po")
     parser.add_argument("--pot", type=Path, default=POT)
-    parser.add_argument("--merge", action="store_true", help="update the po files from the pot first")
+    parser.add_argument(
+        "--merge", action="store_true", help="update the po files from the pot first"
+    )
     args = parser.parse_args(argv)
     pot = polib.pofile(str(args.pot))
     po_files = args.po_files or sorted(args.pot.parent.glob("*.po"))
@@ -123,7 +134,10 @@ def main(argv=None):
     for po_path in po_files:
         if args.merge:
             added, dropped = merge(po_path, pot)
-            print(f"{po_path.name}: merged, {added} new entries to translate, {dropped} obsolete dropped")
+            print(
+                f"{po_path.name}: merged, {added} new entries to translate, "
+                f"{dropped} obsolete dropped"
+            )
         problems = check(po_path, pot)
         done = len(pot) - sum(1 for _msgid, p in problems if not p.startswith("obsolete"))
         print(f"{po_path.name}: {done}/{len(pot)} entries translated, {len(problems)} problem(s)")
