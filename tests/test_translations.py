@@ -3,8 +3,9 @@ from pathlib import Path
 
 import polib
 
+from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import format_amount, format_date
 
 from odoo.addons.customer_retention.hooks import uninstall_hook
@@ -156,6 +157,15 @@ class TestLanguages(TransactionCase):
                 self.assertIn(
                     "Samarqand Savdo", str(mail.body_html), "the placeholders still render"
                 )
+
+    def test_followup_activity_in_the_assignee_language(self):
+        self.activate("uz_UZ")
+        manager = new_test_user(self.env, "uz_manager", groups="base.group_user", lang="uz_UZ")
+        self.partner.retention_account_manager_id = manager
+        action = self.env.ref("customer_retention.retention_followup_action_onboarding")
+        action._execute_activity(self.partner, self.partner, fields.Date.today())
+        activity = self.partner.activity_ids.filtered(lambda a: a.user_id == manager)
+        self.assertEqual(activity.summary, "Moslashuv suhbati: hammasi yaxshi boshlanayaptimi?")
 
     def test_active_language_survives_uninstall(self):
         """An active Uzbek is detached from the module on uninstall (Odoo refuses to delete an
