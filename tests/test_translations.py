@@ -167,6 +167,16 @@ class TestLanguages(TransactionCase):
         activity = self.partner.activity_ids.filtered(lambda a: a.user_id == manager)
         self.assertEqual(activity.summary, "Moslashuv suhbati: hammasi yaxshi boshlanayaptimi?")
 
+    def test_review_digest_in_the_reviewer_language(self):
+        self.activate("ka_GE")
+        reviewer = new_test_user(self.env, "ka_reviewer", groups="base.group_user", lang="ka_GE")
+        self.env["retention.review"]._send_digest(reviewer, self.env["retention.review"])
+        message = self.env["mail.message"].search(
+            [("partner_ids", "in", reviewer.partner_id.ids)], limit=1
+        )
+        self.assertEqual(message.subject, "მოსამზადებელი კლიენტის მიმოხილვები: 0")
+        self.assertIn("ეს კლიენტის მიმოხილვები თქვენთვის დაიგეგმა", str(message.body))
+
     def test_active_language_survives_uninstall(self):
         """An active Uzbek is detached from the module on uninstall (Odoo refuses to delete an
         active language); an inactive one is left to the module's data and deleted with it."""
