@@ -27,6 +27,8 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "data/retention_review_data.xml",
         "data/retention_review_templates.xml",
         "data/retention_followup_data.xml",
+        "data/res_lang_data.xml",
+        "data/res_currency_data.xml",
         "views/res_partner_views.xml",
         "views/project_project_views.xml",
         "views/account_move_views.xml",

@@ -19,7 +19,11 @@ def fresh_env(cr):
     return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
 
 
-before = counts(env)  # noqa: F821 (shell global)
+# what use leaves behind first: planned reviews, follow-up activities and logs
+env["retention.review"]._cron_plan_reviews()  # noqa: F821 (shell global)
+env["retention.followup.rule"]._cron_run_followups()  # noqa: F821
+env.cr.commit()  # noqa: F821
+before = counts(env)  # noqa: F821
 module = env["ir.module.module"].search([("name", "=", MODULE)])  # noqa: F821
 assert module.state == "installed", f"{MODULE} is {module.state or 'absent'}, not installed"
 module.button_immediate_uninstall()  # commits and rebuilds the registry itself
