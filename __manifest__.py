@@ -1,6 +1,6 @@
 {
     "name": "Customer Retention",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/Retention",
     "summary": "Keep the customers you have: retention profile, health score, "
     "account reviews and follow-ups for service businesses",
@@ -14,6 +14,8 @@ health score and a retention stage (new, active, at risk, churned, won back).
     "author": "customer_retention contributors",
     "website": "https://github.com/customer-retention/customer_retention",
     "license": "LGPL-3",
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "depends": ["mail", "contacts", "project", "account"],
     "data": [
         "security/customer_retention_groups.xml",
@@ -27,6 +29,8 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "data/retention_review_templates.xml",
         "data/retention_followup_data.xml",
         "data/retention_feedback_data.xml",
+        "data/res_lang_data.xml",
+        "data/res_currency_data.xml",
         "views/res_partner_views.xml",
         "views/project_project_views.xml",
         "views/account_move_views.xml",

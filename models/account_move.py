@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .res_partner import INTERNAL_GROUPS
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -22,6 +24,7 @@ class AccountMove(models.Model):
                 "customer_retention.ir_cron_retention_refresh_changed", raise_if_not_found=False
             )
             if cron:
+                # sudo: whoever posts an invoice may wake the refresh job, not edit it
                 cron.sudo()._trigger()
 
     # Set in bulk by retention.profile.builder when the customer's figures are refreshed.
@@ -30,6 +33,7 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The customer's first posted invoice in this company: the start of onboarding.",
+        groups=INTERNAL_GROUPS,
     )
     retention_is_repeat = fields.Boolean(
         string="Repeat Business",
@@ -37,4 +41,5 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
         help="Posted invoice of a customer who had an earlier invoice in this company.",
+        groups=INTERNAL_GROUPS,
     )

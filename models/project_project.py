@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .res_partner import INTERNAL_GROUPS
 from .retention_profile_builder import RATING_TO_SATISFACTION
 
 
@@ -13,28 +14,33 @@ class ProjectProject(models.Model):
         compute="_compute_retention_is_closed",
         store=True,
         help="In a folded stage, archived, or its latest status update says Done.",
+        groups=INTERNAL_GROUPS,
     )
     retention_date_closed = fields.Date(
         string="Date Closed",
         compute="_compute_retention_date_closed",
         store=True,
         help="The day the project was closed; empty while it is open.",
+        groups=INTERNAL_GROUPS,
     )
     retention_renewal_date = fields.Date(
         string="Renewal Date",
         tracking=True,
         help="When the engagement or contract behind this project comes up for renewal.",
+        groups=INTERNAL_GROUPS,
     )
     retention_days_since_update = fields.Integer(
         string="Days Since Status Update",
         compute="_compute_retention_days_since_update",
         help="Days since the latest project status update; -1 when it never had one.",
+        groups=INTERNAL_GROUPS,
     )
     retention_satisfaction = fields.Integer(
         string="Customer Satisfaction",
         compute="_compute_retention_satisfaction",
         help="Latest rating given by the customer on this project's tasks, from 0 to 100; "
         "-1 when the customer never rated.",
+        groups=INTERNAL_GROUPS,
     )
 
     @api.depends("stage_id.fold", "active", "last_update_status")

@@ -7,7 +7,9 @@ class ResConfigSettings(models.TransientModel):
     retention_weight_recency = fields.Integer(
         related="company_id.retention_weight_recency", readonly=False
     )
-    retention_weight_trend = fields.Integer(related="company_id.retention_weight_trend", readonly=False)
+    retention_weight_trend = fields.Integer(
+        related="company_id.retention_weight_trend", readonly=False
+    )
     retention_weight_payment = fields.Integer(
         related="company_id.retention_weight_payment", readonly=False
     )

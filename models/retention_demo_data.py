@@ -428,6 +428,7 @@ class RetentionDemoData(models.AbstractModel):
         """Act as the administrator (messages and activities are theirs, not OdooBot's), with
         superuser rights and without any mail side effect."""
         admin = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        # sudo: demo data is installed by the administrator for every company and user
         return self.with_user(admin).sudo().with_context(**DEMO_CONTEXT)
 
     def _today(self):
@@ -1483,6 +1484,7 @@ class RetentionDemoData(models.AbstractModel):
         )
         messages = []
         for (customer, day, _kind, feedback), activity in zip(planned, activities, strict=True):
+            # sudo: the demo call is marked done in the name of its (internal) organiser
             message_id = activity.with_user(customer.user).sudo().action_feedback(feedback=feedback)
             messages.append((message_id, _at(day, rng)))
         return messages

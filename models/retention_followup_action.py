@@ -240,10 +240,11 @@ class RetentionFollowupAction(models.Model):
 
     def _execute_activity(self, record, customer, today):
         user = self._resolve_assignee(record, customer)
+        texts = self.with_context(lang=user.lang or self.env.lang)  # in the assignee's language
         activity = record.activity_schedule(
             activity_type_id=self.activity_type_id.id,
-            summary=self.summary or False,
-            note=self.note or Markup(""),
+            summary=texts.summary or False,
+            note=texts.note or Markup(""),
             user_id=user.id,
             date_deadline=today + timedelta(days=self.delay_days),
         )

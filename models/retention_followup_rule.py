@@ -345,6 +345,7 @@ class RetentionFollowupRule(models.Model):
     def action_run_now(self):
         """Detect this rule's events now and run what is due, in this transaction."""
         self.env["retention.followup.log"].check_access("write")
+        # sudo: access checked above; the rule's actions create activities and mails for other users
         executed = self.sudo()._run(commit=False)
         return {
             "type": "ir.actions.client",
@@ -374,9 +375,11 @@ class RetentionFollowupRule(models.Model):
     def _cron_run_followups(self):
         """Every 15 minutes: detect the events of every active rule, then execute the due
         logs in committed batches (outside tests), reporting progress."""
+        # sudo: the scheduled job works for every company, whoever runs it
         rules = self.sudo().search([])
         rules._detect_events()
         self._commit()
+        # sudo: same, for the due logs of every company
         done, remaining = self.env["retention.followup.log"].sudo()._process_due(commit=True)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
@@ -393,6 +396,7 @@ class RetentionFollowupRule(models.Model):
     def _fire_review_outcome(self, reviews):
         """Called when account reviews are completed: run the review-outcome rules of their
         companies at once rather than at the next scheduled run."""
+        # sudo: the reviewer completing a review may not read the rules it starts
         rules = self.sudo().search(
             [("trigger", "=", "review_outcome"), ("company_id", "in", reviews.company_id.ids)]
         )

@@ -94,6 +94,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         """Daily: figures depend on today's date (12-month windows, days since...), so every
         customer is marked once a day and the batches follow, resuming after a crash."""
         today = fields.Date.to_string(fields.Date.context_today(self))
+        # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         if params.get_param(FULL_MARK_PARAM) != today:
             self._mark_all_customers_dirty()
@@ -141,6 +142,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _mark_changed_customers_dirty(self):
         """Mark the customers of invoices, projects, status updates, tasks, messages and
         ratings and feedback written since the watermark, then move the watermark to now."""
+        # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         now = self.env.cr.now()
         watermark = params.get_param(WATERMARK_PARAM)
@@ -243,6 +245,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         """Recompute the figures of these commercial partners in every company."""
         self.env.flush_all()
         today = fields.Date.context_today(self)
+        # sudo: figures are kept for every company, whichever user triggered the refresh
         companies = self.env["res.company"].sudo().search([])
         partners = self.env["res.partner"].sudo().browse(partner_ids)
         facts = self._gather_facts(partner_ids, today)
@@ -331,9 +334,18 @@ class RetentionProfileBuilder(models.AbstractModel):
             )
         )
         keys = (
-            "first_invoice_date", "last_invoice_date", "invoice_date_count", "invoice_count",
-            "invoice_count_12m", "credit_note_count_12m", "revenue_lifetime", "revenue_12m",
-            "revenue_prev_12m", "repeat_revenue", "overdue_amount", "overdue_days",
+            "first_invoice_date",
+            "last_invoice_date",
+            "invoice_date_count",
+            "invoice_count",
+            "invoice_count_12m",
+            "credit_note_count_12m",
+            "revenue_lifetime",
+            "revenue_12m",
+            "revenue_prev_12m",
+            "repeat_revenue",
+            "overdue_amount",
+            "overdue_days",
         )
         return {(row[0], row[1]): dict(zip(keys, row[2:])) for row in self.env.cr.fetchall()}
 
@@ -462,9 +474,15 @@ class RetentionProfileBuilder(models.AbstractModel):
             )
         )
         projects = defaultdict(lambda: {"open": [], "done": 0})
-        for company_id, partner_id, closed, status, update_date, open_tasks, overdue in (
-            self.env.cr.fetchall()
-        ):
+        for (
+            company_id,
+            partner_id,
+            closed,
+            status,
+            update_date,
+            open_tasks,
+            overdue,
+        ) in self.env.cr.fetchall():
             entry = projects[(company_id, partner_id)]
             if closed:
                 entry["done"] += 1
@@ -551,22 +569,26 @@ class RetentionProfileBuilder(models.AbstractModel):
         ]
         projects = facts["projects"].get((company_id, partner_id), {"open": [], "done": 0})
         shared = facts["projects"].get((None, partner_id), {"open": [], "done": 0})
-        return CustomerFacts(
-            first_invoice_date=invoice.get("first_invoice_date"),
-            last_invoice_date=invoice.get("last_invoice_date"),
-            invoice_date_count=invoice.get("invoice_date_count", 0),
-            last_winback_date=facts["winbacks"].get((company_id, partner_id)),
-            revenue_12m=invoice.get("revenue_12m", 0.0),
-            revenue_prev_12m=invoice.get("revenue_prev_12m", 0.0),
-            invoice_count_12m=invoice.get("invoice_count_12m", 0),
-            credit_note_count_12m=invoice.get("credit_note_count_12m", 0),
-            overdue_amount=invoice.get("overdue_amount", 0.0),
-            overdue_days=invoice.get("overdue_days", 0),
-            last_contact_date=max(contact_dates) if contact_dates else None,
-            satisfaction=facts["satisfaction"].get(partner_id),
-            open_projects=tuple(projects["open"] + shared["open"]),
-            lost_date=lost_date,
-        ), invoice, projects["done"] + shared["done"]
+        return (
+            CustomerFacts(
+                first_invoice_date=invoice.get("first_invoice_date"),
+                last_invoice_date=invoice.get("last_invoice_date"),
+                invoice_date_count=invoice.get("invoice_date_count", 0),
+                last_winback_date=facts["winbacks"].get((company_id, partner_id)),
+                revenue_12m=invoice.get("revenue_12m", 0.0),
+                revenue_prev_12m=invoice.get("revenue_prev_12m", 0.0),
+                invoice_count_12m=invoice.get("invoice_count_12m", 0),
+                credit_note_count_12m=invoice.get("credit_note_count_12m", 0),
+                overdue_amount=invoice.get("overdue_amount", 0.0),
+                overdue_days=invoice.get("overdue_days", 0),
+                last_contact_date=max(contact_dates) if contact_dates else None,
+                satisfaction=facts["satisfaction"].get(partner_id),
+                open_projects=tuple(projects["open"] + shared["open"]),
+                lost_date=lost_date,
+            ),
+            invoice,
+            projects["done"] + shared["done"],
+        )
 
     @api.model
     def _evaluate_company(self, company, partner_ids, visible, facts, current, today):
@@ -720,4 +742,6 @@ class RetentionProfileBuilder(models.AbstractModel):
                 list(partner_ids),
             )
         )
-        self.env["account.move"].invalidate_model(["retention_is_first_invoice", "retention_is_repeat"])
+        self.env["account.move"].invalidate_model(
+            ["retention_is_first_invoice", "retention_is_repeat"]
+        )

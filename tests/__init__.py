@@ -8,3 +8,4 @@ from . import test_review_tour
 from . import test_followup_rules
 from . import test_followup_workers
 from . import test_followup_tour
+from . import test_translations
