@@ -149,6 +149,7 @@ class RetentionFeedback(models.Model):
         readonly=True,
         copy=False,
         default=lambda self: secrets.token_urlsafe(32),
+        groups="base.group_system",  # the link is built with sudo; users never read the secret
         help="Technical: the secret in the link sent to the contact.",
     )
     alert_activity_id = fields.Many2one(
