@@ -1,7 +1,4 @@
+from . import controllers
 from . import models
 from . import wizard
-
-
-def post_init_hook(env):
-    """Monthly retention snapshots rebuilt from the invoice history at once."""
-    env["retention.snapshot"]._backfill()
+from .hooks import post_init_hook, uninstall_hook

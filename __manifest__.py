@@ -1,6 +1,6 @@
 {
     "name": "Customer Retention",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/Retention",
     "summary": "Keep the customers you have: retention profile, health score, "
     "account reviews and follow-ups for service businesses",
@@ -14,6 +14,8 @@ health score and a retention stage (new, active, at risk, churned, won back).
     "author": "customer_retention contributors",
     "website": "https://github.com/customer-retention/customer_retention",
     "license": "LGPL-3",
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "depends": ["mail", "contacts", "project", "account"],
     "data": [
         "security/customer_retention_groups.xml",
@@ -21,11 +23,15 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "security/retention_review_security.xml",
         "security/retention_followup_security.xml",
         "security/retention_analytics_security.xml",
+        "security/retention_feedback_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/retention_review_data.xml",
         "data/retention_review_templates.xml",
         "data/retention_followup_data.xml",
+        "data/retention_feedback_data.xml",
+        "data/res_lang_data.xml",
+        "data/res_currency_data.xml",
         "views/res_partner_views.xml",
         "views/project_project_views.xml",
         "views/account_move_views.xml",
@@ -44,6 +50,12 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "views/retention_cohort_report_views.xml",
         "views/retention_dashboard_views.xml",
         "views/retention_analytics_menus.xml",
+        "views/retention_feedback_views.xml",
+        "views/retention_feedback_templates.xml",
+        "views/res_partner_feedback_views.xml",
+        "views/project_project_feedback_views.xml",
+        "views/retention_review_feedback_views.xml",
+        "views/retention_feedback_menus.xml",
     ],
     "demo": [
         "demo/customer_retention_demo.xml",
@@ -56,7 +68,6 @@ health score and a retention stage (new, active, at risk, churned, won back).
             "customer_retention/static/tests/tours/*.js",
         ],
     },
-    "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,
 }

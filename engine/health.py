@@ -33,6 +33,8 @@ PROJECT_STATUS_SCORES = {
 #: Usual gap between invoices assumed for a customer with a single invoice date.
 DEFAULT_RHYTHM_DAYS = 90
 MIN_RHYTHM_DAYS = 30
+#: Revenue below half a cent is rounding noise, not revenue.
+MIN_REVENUE = 0.005
 
 
 @dataclass(frozen=True)
@@ -126,14 +128,20 @@ def recency_score(days_since_last_invoice, rhythm_days, churn_days):
 
 def trend_score(revenue_12m, revenue_prev_12m):
     """Last 12 months against the 12 before: keeping or growing revenue scores 100,
-    a fall scores the share kept. No revenue in the earlier year means no trend yet."""
-    if revenue_prev_12m <= 0:
+    a fall scores the share kept. No revenue in the earlier year (less than a cent) means
+    no trend yet."""
+    if revenue_prev_12m < MIN_REVENUE:
         return None
-    return _clamp(round(100 * revenue_12m / revenue_prev_12m))
+    return _clamp(round(100 * min(revenue_12m / revenue_prev_12m, 1.0)))
 
 
 def payment_score(
-    overdue_amount, overdue_days, revenue_12m, invoice_count_12m, credit_note_count_12m, has_invoices
+    overdue_amount,
+    overdue_days,
+    revenue_12m,
+    invoice_count_12m,
+    credit_note_count_12m,
+    has_invoices,
 ):
     """100 minus penalties: up to 50 for the age of the oldest overdue invoice (full at 90
     days), up to 30 for the overdue amount against 12-month revenue, up to 20 for invoices
@@ -231,19 +239,18 @@ def retention_stage(facts, health, rules, today):
         return "at_risk"
     if facts.last_winback_date and (today - facts.last_winback_date).days <= rules.won_back_days:
         return "won_back"
-    if facts.first_invoice_date and (today - facts.first_invoice_date).days <= rules.onboarding_days:
+    if (
+        facts.first_invoice_date
+        and (today - facts.first_invoice_date).days <= rules.onboarding_days
+    ):
         return "new"
     return "active"
 
 
 def factor_scores(facts, rules, today):
     """Each factor's score for one customer (None where there is no data)."""
-    days_since_invoice = (
-        (today - facts.last_invoice_date).days if facts.last_invoice_date else None
-    )
-    days_since_contact = (
-        (today - facts.last_contact_date).days if facts.last_contact_date else None
-    )
+    days_since_invoice = (today - facts.last_invoice_date).days if facts.last_invoice_date else None
+    days_since_contact = (today - facts.last_contact_date).days if facts.last_contact_date else None
     rhythm = buying_rhythm_days(
         facts.first_invoice_date, facts.last_invoice_date, facts.invoice_date_count
     )
@@ -269,4 +276,3 @@ def evaluate(facts, weights, rules, today):
     health, factors = combine(factor_scores(facts, rules, today), weights)
     stage = retention_stage(facts, health, rules, today)
     return Evaluation(health=health or 0, stage=stage, factors=factors)
-

@@ -15,3 +15,4 @@ from . import retention_snapshot_job
 from . import retention_metric_report
 from . import retention_cohort_report
 from . import retention_dashboard
+from . import retention_feedback

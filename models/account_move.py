@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .res_partner import INTERNAL_GROUPS
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -40,6 +42,7 @@ class AccountMove(models.Model):
                 "customer_retention.ir_cron_retention_refresh_changed", raise_if_not_found=False
             )
             if cron:
+                # sudo: whoever posts an invoice may wake the refresh job, not edit it
                 cron.sudo()._trigger()
 
     # Set in bulk by retention.profile.builder when the customer's figures are refreshed.
@@ -48,6 +51,7 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The customer's first posted invoice in this company: the start of onboarding.",
+        groups=INTERNAL_GROUPS,
     )
     retention_is_repeat = fields.Boolean(
         string="Repeat Business",
@@ -55,4 +59,5 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
         help="Posted invoice of a customer who had an earlier invoice in this company.",
+        groups=INTERNAL_GROUPS,
     )

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .res_partner import INTERNAL_GROUPS
 from .retention_profile_builder import RATING_TO_SATISFACTION
 
 
@@ -12,28 +14,33 @@ class ProjectProject(models.Model):
         compute="_compute_retention_is_closed",
         store=True,
         help="In a folded stage, archived, or its latest status update says Done.",
+        groups=INTERNAL_GROUPS,
     )
     retention_date_closed = fields.Date(
         string="Date Closed",
         compute="_compute_retention_date_closed",
         store=True,
         help="The day the project was closed; empty while it is open.",
+        groups=INTERNAL_GROUPS,
     )
     retention_renewal_date = fields.Date(
         string="Renewal Date",
         tracking=True,
         help="When the engagement or contract behind this project comes up for renewal.",
+        groups=INTERNAL_GROUPS,
     )
     retention_days_since_update = fields.Integer(
         string="Days Since Status Update",
         compute="_compute_retention_days_since_update",
         help="Days since the latest project status update; -1 when it never had one.",
+        groups=INTERNAL_GROUPS,
     )
     retention_satisfaction = fields.Integer(
         string="Customer Satisfaction",
         compute="_compute_retention_satisfaction",
         help="Latest rating given by the customer on this project's tasks, from 0 to 100; "
         "-1 when the customer never rated.",
+        groups=INTERNAL_GROUPS,
     )
 
     @api.depends("stage_id.fold", "active", "last_update_status")
@@ -121,3 +128,46 @@ class ProjectProject(models.Model):
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------
+    # Customer feedback (retention.feedback)
+    # ------------------------------------------------------------------
+    retention_feedback_count = fields.Integer(
+        string="Feedback",
+        compute="_compute_retention_feedback_count",
+        groups="customer_retention.group_retention_user",
+    )
+
+    def _compute_retention_feedback_count(self):
+        counts = dict(
+            self.env["retention.feedback"]._read_group(
+                [("project_id", "in", self._origin.ids)], ["project_id"], ["__count"]
+            )
+        )
+        for project in self:
+            project.retention_feedback_count = counts.get(project._origin, 0)
+
+    def action_retention_view_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_feedback_action"
+        )
+        action["domain"] = [("project_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_retention_request_feedback(self):
+        """Email the project's customer a feedback request about this project."""
+        self.ensure_one()
+        if not self.partner_id:
+            raise UserError(
+                self.env._("Set the customer of the project %(project)s first.", project=self.name)
+            )
+        Feedback = self.env["retention.feedback"]
+        feedback = Feedback._request(
+            self.partner_id,
+            origin="project",
+            project=self,
+            company=self.company_id or self.env.company,
+        )
+        return Feedback._notify_requested(feedback)

@@ -7,7 +7,9 @@ class ResConfigSettings(models.TransientModel):
     retention_weight_recency = fields.Integer(
         related="company_id.retention_weight_recency", readonly=False
     )
-    retention_weight_trend = fields.Integer(related="company_id.retention_weight_trend", readonly=False)
+    retention_weight_trend = fields.Integer(
+        related="company_id.retention_weight_trend", readonly=False
+    )
     retention_weight_payment = fields.Integer(
         related="company_id.retention_weight_payment", readonly=False
     )
@@ -50,6 +52,12 @@ class ResConfigSettings(models.TransientModel):
     )
     retention_review_reviewer_id = fields.Many2one(
         related="company_id.retention_review_reviewer_id", readonly=False
+    )
+    retention_feedback_validity_days = fields.Integer(
+        related="company_id.retention_feedback_validity_days", readonly=False
+    )
+    retention_feedback_kind = fields.Selection(
+        related="company_id.retention_feedback_kind", readonly=False
     )
 
     def action_retention_recompute(self):

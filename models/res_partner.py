@@ -11,6 +11,8 @@ from ..engine.reviews import CADENCES
 
 #: Who may see revenue and debts: invoicing users and retention managers.
 MONEY_GROUPS = "account.group_account_invoice,customer_retention.group_retention_manager"
+#: The rest of the retention profile: internal users only (portal and public users read none).
+INTERNAL_GROUPS = "base.group_user"
 
 RETENTION_STAGES = [
     ("prospect", "Prospect"),
@@ -35,12 +37,14 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         help="Date of the first posted customer invoice in this company.",
+        groups=INTERNAL_GROUPS,
     )
     retention_last_invoice_date = fields.Date(
         string="Last Invoice",
         company_dependent=True,
         readonly=True,
         help="Date of the latest posted customer invoice in this company.",
+        groups=INTERNAL_GROUPS,
     )
     retention_last_contact_date = fields.Date(
         string="Last Contact",
@@ -49,6 +53,7 @@ class ResPartner(models.Model):
         help="Latest real exchange with the customer: an email or message sent to or received "
         "from them (internal notes do not count), or a call or meeting marked done, on the "
         "customer, one of their contacts, projects or invoices.",
+        groups=INTERNAL_GROUPS,
     )
     retention_revenue_12m = fields.Float(
         string="Revenue (12 months)",
@@ -96,27 +101,34 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         help="Days past due of the oldest unpaid invoice.",
+        groups=MONEY_GROUPS,
     )
     retention_invoice_count = fields.Integer(
         string="Posted Invoices",
         company_dependent=True,
         readonly=True,
         help="Posted customer invoices (credit notes excluded).",
+        groups=INTERNAL_GROUPS,
     )
     retention_credit_note_count = fields.Integer(
         string="Credit Notes (12 months)",
         company_dependent=True,
         readonly=True,
         help="Posted credit notes in the last 12 months: invoices corrected or disputed.",
+        groups=INTERNAL_GROUPS,
     )
     retention_project_open_count = fields.Integer(
-        string="Open Projects", company_dependent=True, readonly=True
+        string="Open Projects",
+        company_dependent=True,
+        readonly=True,
+        groups=INTERNAL_GROUPS,
     )
     retention_project_done_count = fields.Integer(
         string="Done Projects",
         company_dependent=True,
         readonly=True,
         help="Projects in a folded (closed) stage, archived, or whose last status is Done.",
+        groups=INTERNAL_GROUPS,
     )
     retention_health_score = fields.Integer(
         string="Health Score",
@@ -125,6 +137,7 @@ class ResPartner(models.Model):
         aggregator="avg",
         help="0-100: the weighted mean of the factors that have data (see the breakdown on "
         "the Retention tab). Weights are set in Settings.",
+        groups=INTERNAL_GROUPS,
     )
     retention_health_score_prev = fields.Integer(
         string="Previous Health Score",
@@ -132,6 +145,7 @@ class ResPartner(models.Model):
         readonly=True,
         aggregator="avg",
         help="The health score before its last change.",
+        groups=INTERNAL_GROUPS,
     )
     retention_health_trend = fields.Selection(
         TRENDS,
@@ -139,6 +153,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         help="Direction of the last change of the health score.",
+        groups=INTERNAL_GROUPS,
     )
     retention_revenue_trend = fields.Selection(
         TRENDS,
@@ -146,12 +161,14 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         help="Revenue of the last 12 months against the 12 before (more than 5% apart).",
+        groups=INTERNAL_GROUPS,
     )
     retention_health_factors = fields.Text(
         string="Health Factors (data)",
         company_dependent=True,
         readonly=True,
         help="Technical: each factor's score, weight and share, as computed.",
+        groups=INTERNAL_GROUPS,
     )
     retention_stage = fields.Selection(
         RETENTION_STAGES,
@@ -163,14 +180,19 @@ class ResPartner(models.Model):
         "window. At risk: health below the threshold. Won back: invoiced again after a "
         "gap longer than the churn window, recently. New: first invoice within the "
         "onboarding period. Active: the rest.",
+        groups=INTERNAL_GROUPS,
     )
     retention_stage_date = fields.Date(
-        string="In Stage Since", company_dependent=True, readonly=True
+        string="In Stage Since",
+        company_dependent=True,
+        readonly=True,
+        groups=INTERNAL_GROUPS,
     )
     retention_next_review_date = fields.Date(
         string="Next Review",
         company_dependent=True,
         help="When this customer's next account review is due.",
+        groups=INTERNAL_GROUPS,
     )
     retention_lost_date = fields.Date(
         string="Marked Lost On",
@@ -178,9 +200,13 @@ class ResPartner(models.Model):
         copy=False,
         help="Set when an account review records the customer as lost: the customer counts "
         "as churned until invoiced again.",
+        groups=INTERNAL_GROUPS,
     )
     retention_lost_reason = fields.Char(
-        string="Lost Reason", company_dependent=True, copy=False
+        string="Lost Reason",
+        company_dependent=True,
+        copy=False,
+        groups=INTERNAL_GROUPS,
     )
     retention_account_manager_id = fields.Many2one(
         "res.users",
@@ -191,29 +217,43 @@ class ResPartner(models.Model):
         index="btree_not_null",
         tracking=True,
         help="Looks after this customer's retention; defaults to the salesperson.",
+        groups=INTERNAL_GROUPS,
     )
     retention_referred_by_id = fields.Many2one(
         "res.partner",
         string="Referred By",
         index="btree_not_null",
         help="The customer who recommended this one.",
+        groups=INTERNAL_GROUPS,
     )
     retention_referral_ids = fields.One2many(
-        "res.partner", "retention_referred_by_id", string="Referrals", readonly=True
+        "res.partner",
+        "retention_referred_by_id",
+        string="Referrals",
+        readonly=True,
+        groups=INTERNAL_GROUPS,
     )
     retention_referral_count = fields.Integer(
-        string="Referrals Made", compute="_compute_retention_referral_count"
+        string="Referrals Made",
+        compute="_compute_retention_referral_count",
+        groups=INTERNAL_GROUPS,
     )
     retention_health_explanation = fields.Html(
         string="Why this score",
         compute="_compute_retention_health_explanation",
         sanitize=False,  # built here from numbers and escaped labels only
+        groups=INTERNAL_GROUPS,
     )
     retention_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_retention_currency_id", string="Retention Currency"
+        "res.currency",
+        compute="_compute_retention_currency_id",
+        string="Retention Currency",
+        groups=INTERNAL_GROUPS,
     )
     # Set when something that moves the figures changed; the refresh job clears it.
-    retention_dirty = fields.Boolean(copy=False, index="btree_not_null", readonly=True)
+    retention_dirty = fields.Boolean(
+        copy=False, index="btree_not_null", readonly=True, groups=INTERNAL_GROUPS
+    )
 
     @api.depends("user_id")
     def _compute_retention_account_manager_id(self):
@@ -260,7 +300,10 @@ class ResPartner(models.Model):
     def _retention_factor_labels(self):
         _ = self.env._
         return {
-            "recency": (_("Recency of purchase"), _("Last invoice against the usual buying rhythm")),
+            "recency": (
+                _("Recency of purchase"),
+                _("Last invoice against the usual buying rhythm"),
+            ),
             "trend": (_("Revenue trend"), _("Last 12 months against the 12 before")),
             "payment": (_("Payment behaviour"), _("Overdue amount and age, credit notes")),
             "engagement": (_("Engagement"), _("Days since the last real contact")),
@@ -299,7 +342,11 @@ class ResPartner(models.Model):
                 )
                 continue
             score = data["score"]
-            css = "text-success" if score >= 70 else ("text-warning" if score >= 40 else "text-danger")
+            css = (
+                "text-success"
+                if score >= 70
+                else ("text-warning" if score >= 40 else "text-danger")
+            )
             rows.append(
                 Markup(
                     "<tr><td>%s<br/><small class='text-muted'>%s</small></td>"
@@ -331,7 +378,9 @@ class ResPartner(models.Model):
 
     def action_retention_view_invoices(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
         action["domain"] = [
             ("move_type", "in", ("out_invoice", "out_refund")),
             ("commercial_partner_id", "=", self.commercial_partner_id.id),
@@ -367,12 +416,14 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="How often this customer's account is reviewed. Empty: the cadence set in Settings "
         "for its retention stage, else the default cadence.",
+        groups=INTERNAL_GROUPS,
     )
     retention_review_cadence_effective = fields.Selection(
         CADENCES,
         string="Applied Review Cadence",
         compute="_compute_retention_review_cadence_effective",
         help="The cadence in force: the customer's own, else its stage's, else the default.",
+        groups=INTERNAL_GROUPS,
     )
     retention_review_ids = fields.One2many(
         "retention.review",
@@ -448,6 +499,7 @@ class ResPartner(models.Model):
         tracking=True,
         help="When the customer's contract or engagement comes up for renewal; follow-up rules "
         "can start renewal steps some days before.",
+        groups=INTERNAL_GROUPS,
     )
     retention_followup_count = fields.Integer(
         string="Follow-ups",
@@ -473,3 +525,38 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------
+    # Customer feedback (retention.feedback)
+    # ------------------------------------------------------------------
+    retention_feedback_count = fields.Integer(
+        string="Feedback",
+        compute="_compute_retention_feedback_count",
+        groups="customer_retention.group_retention_user",
+    )
+
+    def _compute_retention_feedback_count(self):
+        counts = dict(
+            self.env["retention.feedback"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.retention_feedback_count = counts.get(partner.commercial_partner_id._origin, 0)
+
+    def action_retention_view_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_feedback_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def action_retention_request_feedback(self):
+        """Email this contact (or the customer's first contact with an email) a feedback
+        request with the company's default question."""
+        self.ensure_one()
+        Feedback = self.env["retention.feedback"]
+        feedback = Feedback._request(self, origin="manual")
+        return Feedback._notify_requested(feedback)

@@ -73,14 +73,17 @@ class RetentionFollowupLog(models.Model):
             ("account.move", self.env._("Invoice")),
             ("res.partner", self.env._("Customer")),
             ("retention.review", self.env._("Account Review")),
+            ("retention.feedback", self.env._("Feedback")),
         ]
 
     @api.depends("res_model", "res_id")
     def _compute_record_ref(self):
         for log in self:
             record = self.env[log.res_model].browse(log.res_id) if log.res_model else None
+            # sudo: existence only; the link itself is still checked when opened
             exists = record is not None and record.sudo().exists()
             log.record_ref = f"{log.res_model},{log.res_id}" if exists else False
+            # sudo: the name of the record, shown to who may read the log
             log.record_name = record.sudo().display_name if exists else False
 
     # ------------------------------------------------------------------
@@ -90,6 +93,7 @@ class RetentionFollowupLog(models.Model):
         """Run failed logs again now, whatever their attempts."""
         failed = self.filtered(lambda log: log.state == "failed")
         failed.write({"attempts": 0, "next_attempt": fields.Datetime.now()})
+        # sudo: a retry runs as the scheduled job would (activities for other users)
         failed.sudo()._execute_logs()
         return True
 

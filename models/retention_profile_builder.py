@@ -24,6 +24,11 @@ CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progres
 
 #: Rating values of Odoo's rating (1, 3, 5) on the satisfaction scale (0-100).
 RATING_TO_SATISFACTION = SQL("(rating_rating.rating - 1) * 25")
+#: Answers of retention.feedback (alias f) on the same scale: NPS 0-10 x 10, CSAT 1-5 like
+#: ratings (engine.feedback.satisfaction_of). The ORM stores an NPS of 0 as NULL.
+FEEDBACK_TO_SATISFACTION = SQL(
+    "CASE WHEN f.kind = 'nps' THEN COALESCE(f.score, 0) * 10 ELSE (f.score - 1) * 25 END"
+)
 
 # (column, SQL cast of the unnest array, nullable): the figures written per company.
 FIGURE_COLUMNS = [
@@ -89,6 +94,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         """Daily: figures depend on today's date (12-month windows, days since...), so every
         customer is marked once a day and the batches follow, resuming after a crash."""
         today = fields.Date.to_string(fields.Date.context_today(self))
+        # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         if params.get_param(FULL_MARK_PARAM) != today:
             self._mark_all_customers_dirty()
@@ -135,7 +141,8 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _mark_changed_customers_dirty(self):
         """Mark the customers of invoices, projects, status updates, tasks, messages and
-        ratings written since the watermark, then move the watermark to now."""
+        ratings and feedback written since the watermark, then move the watermark to now."""
+        # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         now = self.env.cr.now()
         watermark = params.get_param(WATERMARK_PARAM)
@@ -166,6 +173,8 @@ class RetentionProfileBuilder(models.AbstractModel):
             SELECT pa.commercial_partner_id FROM rating_rating r
               JOIN res_partner pa ON pa.id = r.partner_id
              WHERE r.write_date >= %(since)s
+             UNION
+            SELECT partner_id FROM retention_feedback WHERE write_date >= %(since)s
              UNION
             SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id, prp.commercial_partner_id)
               FROM mail_message msg
@@ -236,6 +245,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         """Recompute the figures of these commercial partners in every company."""
         self.env.flush_all()
         today = fields.Date.context_today(self)
+        # sudo: figures are kept for every company, whichever user triggered the refresh
         companies = self.env["res.company"].sudo().search([])
         partners = self.env["res.partner"].sudo().browse(partner_ids)
         facts = self._gather_facts(partner_ids, today)
@@ -324,9 +334,18 @@ class RetentionProfileBuilder(models.AbstractModel):
             )
         )
         keys = (
-            "first_invoice_date", "last_invoice_date", "invoice_date_count", "invoice_count",
-            "invoice_count_12m", "credit_note_count_12m", "revenue_lifetime", "revenue_12m",
-            "revenue_prev_12m", "repeat_revenue", "overdue_amount", "overdue_days",
+            "first_invoice_date",
+            "last_invoice_date",
+            "invoice_date_count",
+            "invoice_count",
+            "invoice_count_12m",
+            "credit_note_count_12m",
+            "revenue_lifetime",
+            "revenue_12m",
+            "revenue_prev_12m",
+            "repeat_revenue",
+            "overdue_amount",
+            "overdue_days",
         )
         return {(row[0], row[1]): dict(zip(keys, row[2:])) for row in self.env.cr.fetchall()}
 
@@ -455,9 +474,15 @@ class RetentionProfileBuilder(models.AbstractModel):
             )
         )
         projects = defaultdict(lambda: {"open": [], "done": 0})
-        for company_id, partner_id, closed, status, update_date, open_tasks, overdue in (
-            self.env.cr.fetchall()
-        ):
+        for (
+            company_id,
+            partner_id,
+            closed,
+            status,
+            update_date,
+            open_tasks,
+            overdue,
+        ) in self.env.cr.fetchall():
             entry = projects[(company_id, partner_id)]
             if closed:
                 entry["done"] += 1
@@ -474,19 +499,29 @@ class RetentionProfileBuilder(models.AbstractModel):
 
     @api.model
     def _latest_satisfaction(self, partner_ids):
-        """Latest customer rating (0-100) per customer, from Odoo's ratings."""
+        """Latest customer feedback (0-100) per customer: the latest of Odoo's ratings and
+        answered feedback requests (NPS x 10, CSAT (score - 1) x 25), in one query."""
         self.env.cr.execute(
             SQL(
                 """
-                SELECT DISTINCT ON (pa.commercial_partner_id)
-                       pa.commercial_partner_id, %(score)s, rating_rating.write_date::date
-                  FROM rating_rating
-                  JOIN res_partner pa ON pa.id = rating_rating.partner_id
-                 WHERE rating_rating.consumed AND rating_rating.rating >= 1
-                   AND pa.commercial_partner_id = ANY(%(partners)s)
-                 ORDER BY pa.commercial_partner_id, rating_rating.write_date DESC
+                SELECT DISTINCT ON (fb.partner_id) fb.partner_id, fb.score
+                  FROM (
+                        SELECT pa.commercial_partner_id AS partner_id, %(score)s AS score,
+                               rating_rating.write_date AS day
+                          FROM rating_rating
+                          JOIN res_partner pa ON pa.id = rating_rating.partner_id
+                         WHERE rating_rating.consumed AND rating_rating.rating >= 1
+                           AND pa.commercial_partner_id = ANY(%(partners)s)
+                         UNION ALL
+                        SELECT f.partner_id, %(feedback_score)s, f.date_answered
+                          FROM retention_feedback f
+                         WHERE f.state = 'answered' AND f.date_answered IS NOT NULL
+                           AND f.partner_id = ANY(%(partners)s)
+                  ) fb
+                 ORDER BY fb.partner_id, fb.day DESC
                 """,
                 score=RATING_TO_SATISFACTION,
+                feedback_score=FEEDBACK_TO_SATISFACTION,
                 partners=list(partner_ids),
             )
         )
@@ -534,22 +569,26 @@ class RetentionProfileBuilder(models.AbstractModel):
         ]
         projects = facts["projects"].get((company_id, partner_id), {"open": [], "done": 0})
         shared = facts["projects"].get((None, partner_id), {"open": [], "done": 0})
-        return CustomerFacts(
-            first_invoice_date=invoice.get("first_invoice_date"),
-            last_invoice_date=invoice.get("last_invoice_date"),
-            invoice_date_count=invoice.get("invoice_date_count", 0),
-            last_winback_date=facts["winbacks"].get((company_id, partner_id)),
-            revenue_12m=invoice.get("revenue_12m", 0.0),
-            revenue_prev_12m=invoice.get("revenue_prev_12m", 0.0),
-            invoice_count_12m=invoice.get("invoice_count_12m", 0),
-            credit_note_count_12m=invoice.get("credit_note_count_12m", 0),
-            overdue_amount=invoice.get("overdue_amount", 0.0),
-            overdue_days=invoice.get("overdue_days", 0),
-            last_contact_date=max(contact_dates) if contact_dates else None,
-            satisfaction=facts["satisfaction"].get(partner_id),
-            open_projects=tuple(projects["open"] + shared["open"]),
-            lost_date=lost_date,
-        ), invoice, projects["done"] + shared["done"]
+        return (
+            CustomerFacts(
+                first_invoice_date=invoice.get("first_invoice_date"),
+                last_invoice_date=invoice.get("last_invoice_date"),
+                invoice_date_count=invoice.get("invoice_date_count", 0),
+                last_winback_date=facts["winbacks"].get((company_id, partner_id)),
+                revenue_12m=invoice.get("revenue_12m", 0.0),
+                revenue_prev_12m=invoice.get("revenue_prev_12m", 0.0),
+                invoice_count_12m=invoice.get("invoice_count_12m", 0),
+                credit_note_count_12m=invoice.get("credit_note_count_12m", 0),
+                overdue_amount=invoice.get("overdue_amount", 0.0),
+                overdue_days=invoice.get("overdue_days", 0),
+                last_contact_date=max(contact_dates) if contact_dates else None,
+                satisfaction=facts["satisfaction"].get(partner_id),
+                open_projects=tuple(projects["open"] + shared["open"]),
+                lost_date=lost_date,
+            ),
+            invoice,
+            projects["done"] + shared["done"],
+        )
 
     @api.model
     def _evaluate_company(self, company, partner_ids, visible, facts, current, today):
@@ -703,4 +742,6 @@ class RetentionProfileBuilder(models.AbstractModel):
                 list(partner_ids),
             )
         )
-        self.env["account.move"].invalidate_model(["retention_is_first_invoice", "retention_is_repeat"])
+        self.env["account.move"].invalidate_model(
+            ["retention_is_first_invoice", "retention_is_repeat"]
+        )

@@ -243,6 +243,7 @@ class RetentionReview(models.Model):
             if pair in seen:
                 self._raise_open_review(*pair)
             seen.add(pair)
+        # sudo: the open review of another company or user must block a duplicate too
         existing = self.sudo().search(
             [
                 ("state", "=", "planned"),
@@ -257,6 +258,7 @@ class RetentionReview(models.Model):
 
     @api.model
     def _raise_open_review(self, partner_id, company_id, review=None):
+        # sudo: names for the error message only
         partner = self.env["res.partner"].sudo().browse(partner_id)
         company = self.env["res.company"].sudo().browse(company_id)
         if review:
@@ -338,6 +340,7 @@ class RetentionReview(models.Model):
         for review in self:
             by_company_date[(review.company_id, review.date_planned)].append(review.partner_id.id)
         for (company, day), partner_ids in by_company_date.items():
+            # sudo: reviewers may lack contact-creation rights; only the next review date is written
             partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
             # write only what differs: no needless update of the customer's row
             partners.filtered(lambda p, day=day: p.retention_next_review_date != day).write(
@@ -352,6 +355,7 @@ class RetentionReview(models.Model):
         """The account manager, else the salesperson, else the company's fallback reviewer:
         the first that is an active internal user of the company (or nobody)."""
         company = company or self.env.company
+        # sudo: account manager and salesperson are read whatever the reviewer's rights
         partner = partner.sudo()
         for user in (
             partner.retention_account_manager_id,
@@ -406,6 +410,7 @@ class RetentionReview(models.Model):
         self.write({"state": "cancelled"})
         today = fields.Date.context_today(self)
         for review in self:
+            # sudo: the customer's cadence and dates are the review's to read and update
             partner = review.partner_id.sudo().with_company(review.company_id)
             cadence = review._cadence(partner)
             next_date = engine.next_review_date(
@@ -475,6 +480,7 @@ class RetentionReview(models.Model):
         """Next review one cadence after the done date; a customer judged at risk gets the
         at-risk cadence, a lost customer none."""
         for review in self:
+            # sudo: the customer's cadence and dates are the review's to read and update
             partner = review.partner_id.sudo().with_company(review.company_id)
             next_date = None
             if review.outcome != "lost":
@@ -500,6 +506,7 @@ class RetentionReview(models.Model):
         """A task for the account manager (else the reviewer) on the customer, and a note."""
         today = fields.Date.context_today(self)
         for review in self:
+            # sudo: the account manager may not be the reviewer; the note is the review's
             partner = review.partner_id.sudo()
             owner = self._reviewer_for(partner, review.company_id) or review.user_id
             partner.activity_schedule(
@@ -524,6 +531,7 @@ class RetentionReview(models.Model):
     def _retention_mark_lost(self):
         """The customer counts as churned from the review date until invoiced again."""
         for review in self:
+            # sudo: the customer's cadence and dates are the review's to read and update
             partner = review.partner_id.sudo().with_company(review.company_id)
             partner.write(
                 {
@@ -543,6 +551,7 @@ class RetentionReview(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+        # sudo: the figures of every company are refreshed, as the refresh job does
         self.env["retention.profile.builder"].sudo()._compute_partners(self.partner_id.ids)
 
     def _retention_on_review_outcome(self):
@@ -563,6 +572,7 @@ class RetentionReview(models.Model):
                     self.env._("Agreed next steps:"),
                     review.next_steps,
                 )
+            # sudo: reviewers without contact rights still leave the review's note on the customer
             review.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------
@@ -574,6 +584,7 @@ class RetentionReview(models.Model):
         reviews coming due (a review and an activity for the reviewer), then send each
         reviewer one digest of their new reviews. Batches are committed (outside tests) and
         progress reported, so a crash or a timeout resumes where it stopped."""
+        # sudo: planning works for every company and reviewer, whoever runs the job
         planner = self.sudo().with_context(**PLANNING_CONTEXT)
         started = time.monotonic()
         today = fields.Date.context_today(self)
@@ -630,6 +641,7 @@ class RetentionReview(models.Model):
         partners.fetch(["retention_review_cadence", "retention_stage", "retention_customer_since"])
         last_done = {
             partner.id: day
+            # sudo: last done reviews of all reviewers
             for partner, day in self.sudo()._read_group(
                 [
                     ("partner_id", "in", partners.ids),
@@ -661,6 +673,7 @@ class RetentionReview(models.Model):
         """Customers of this company whose next review falls within the lead time, with a
         cadence, and without a planned review in this company."""
         horizon = engine.planning_horizon(today, company.retention_review_lead_days)
+        # sudo: same, the customers coming due in the whole company
         partners = (
             self.env["res.partner"]
             .sudo()
@@ -790,3 +803,17 @@ class RetentionReview(models.Model):
 
     def _commit(self):
         self.env["retention.profile.builder"]._commit()
+
+    # ------------------------------------------------------------------
+    # Customer feedback (retention.feedback)
+    # ------------------------------------------------------------------
+    feedback_ids = fields.One2many("retention.feedback", "review_id", string="Feedback")
+
+    def action_request_feedback(self):
+        """Email the reviewed customer a feedback request linked to this review."""
+        self.ensure_one()
+        Feedback = self.env["retention.feedback"]
+        feedback = Feedback._request(
+            self.partner_id, origin="review", review=self, company=self.company_id
+        )
+        return Feedback._notify_requested(feedback)

@@ -50,7 +50,9 @@ class RetentionCase(AccountTestInvoicingCommon):
             "date": day,
             "invoice_date_due": due or day,
             "invoice_line_ids": [
-                Command.create({"name": "Consulting", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                Command.create(
+                    {"name": "Consulting", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                )
             ],
         }
         if currency:

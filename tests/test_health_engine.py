@@ -68,13 +68,15 @@ class TestFactors(BaseCase):
     def test_delivery(self):
         on_track = ProjectFacts(status="on_track", days_since_update=5)
         stale_at_risk = ProjectFacts(status="at_risk", days_since_update=45)
-        late_tasks = ProjectFacts(status="on_track", days_since_update=2, open_task_count=4,
-                                  overdue_task_count=2)
+        late_tasks = ProjectFacts(
+            status="on_track", days_since_update=2, open_task_count=4, overdue_task_count=2
+        )
         self.assertEqual(health.project_delivery_score(on_track), 100)
         self.assertEqual(health.project_delivery_score(stale_at_risk), 30)
         self.assertEqual(health.project_delivery_score(late_tasks), 75)
-        self.assertEqual(health.project_delivery_score(ProjectFacts(status="off_track",
-                                                                    days_since_update=90)), 0)
+        self.assertEqual(
+            health.project_delivery_score(ProjectFacts(status="off_track", days_since_update=90)), 0
+        )
         self.assertIsNone(health.project_delivery_score(ProjectFacts()))
         self.assertEqual(health.delivery_score((on_track, stale_at_risk, ProjectFacts())), 65)
         self.assertIsNone(health.delivery_score(()))
@@ -83,8 +85,14 @@ class TestFactors(BaseCase):
 @tagged("post_install", "-at_install")
 class TestCombine(BaseCase):
     def test_weighted_mean(self):
-        scores = {"recency": 100, "trend": 50, "payment": 80, "engagement": 0,
-                  "satisfaction": 100, "delivery": 40}
+        scores = {
+            "recency": 100,
+            "trend": 50,
+            "payment": 80,
+            "engagement": 0,
+            "satisfaction": 100,
+            "delivery": 40,
+        }
         score, factors = health.combine(scores, DEFAULT_WEIGHTS)
         # (25*100 + 15*50 + 20*80 + 15*0 + 15*100 + 10*40) / 100 = 67.5 -> 68
         self.assertEqual(score, 68)
@@ -93,8 +101,14 @@ class TestCombine(BaseCase):
         self.assertAlmostEqual(sum(f.points for f in factors), 67.5)
 
     def test_missing_factor_is_reweighted_not_zero(self):
-        scores = {"recency": 100, "trend": None, "payment": 50, "engagement": None,
-                  "satisfaction": None, "delivery": None}
+        scores = {
+            "recency": 100,
+            "trend": None,
+            "payment": 50,
+            "engagement": None,
+            "satisfaction": None,
+            "delivery": None,
+        }
         score, factors = health.combine(scores, DEFAULT_WEIGHTS)
         # only recency (25) and payment (20): (2500 + 1000) / 45 = 77.8
         self.assertEqual(score, 78)
@@ -122,13 +136,16 @@ class TestStages(BaseCase):
 
     def test_churn_boundary(self):
         first = days_ago(900)
-        self.assertEqual(self.stage(first_invoice_date=first, last_invoice_date=days_ago(365)),
-                         "active")
-        self.assertEqual(self.stage(first_invoice_date=first, last_invoice_date=days_ago(366)),
-                         "churned")
+        self.assertEqual(
+            self.stage(first_invoice_date=first, last_invoice_date=days_ago(365)), "active"
+        )
+        self.assertEqual(
+            self.stage(first_invoice_date=first, last_invoice_date=days_ago(366)), "churned"
+        )
         # churned wins over at risk
-        self.assertEqual(self.stage(10, first_invoice_date=first, last_invoice_date=days_ago(400)),
-                         "churned")
+        self.assertEqual(
+            self.stage(10, first_invoice_date=first, last_invoice_date=days_ago(400)), "churned"
+        )
 
     def test_marked_lost_until_invoiced_again(self):
         kwargs = {"first_invoice_date": days_ago(500), "last_invoice_date": days_ago(40)}
@@ -148,10 +165,12 @@ class TestStages(BaseCase):
         self.assertEqual(self.stage(30, last_winback_date=days_ago(10), **kwargs), "at_risk")
 
     def test_new_boundary(self):
-        self.assertEqual(self.stage(first_invoice_date=days_ago(90), last_invoice_date=days_ago(90)),
-                         "new")
-        self.assertEqual(self.stage(first_invoice_date=days_ago(91), last_invoice_date=days_ago(1)),
-                         "active")
+        self.assertEqual(
+            self.stage(first_invoice_date=days_ago(90), last_invoice_date=days_ago(90)), "new"
+        )
+        self.assertEqual(
+            self.stage(first_invoice_date=days_ago(91), last_invoice_date=days_ago(1)), "active"
+        )
 
     def test_configured_rules(self):
         rules = StageRules(churn_days=180, at_risk_threshold=70, onboarding_days=30)

@@ -15,8 +15,10 @@ class TestRefreshWorkers(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             partners = env["res.partner"].create(
-                [{"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
-                 for i in range(6)]
+                [
+                    {"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
+                    for i in range(6)
+                ]
             )
             self.partner_ids = partners.ids
             # nothing else marked: only these customers are waiting
@@ -34,8 +36,10 @@ class TestRefreshWorkers(BaseCase):
 
     def _dirty(self):
         with self.registry.cursor() as cr:
-            cr.execute("SELECT id FROM res_partner WHERE retention_dirty AND id = ANY(%s)",
-                       [self.partner_ids])
+            cr.execute(
+                "SELECT id FROM res_partner WHERE retention_dirty AND id = ANY(%s)",
+                [self.partner_ids],
+            )
             return {row[0] for row in cr.fetchall()}
 
     def test_two_workers_take_different_customers(self):

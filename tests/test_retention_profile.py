@@ -73,8 +73,9 @@ class TestRetentionFigures(RetentionCase):
         self.assertTrue(self.inv_2025.retention_is_repeat)
         self.assertTrue(self.inv_2026.retention_is_repeat)
         self.assertFalse(self.refund.retention_is_repeat)
-        moves = self.env["account.move"].search([("retention_is_repeat", "=", True),
-                                                 ("partner_id", "=", self.customer.id)])
+        moves = self.env["account.move"].search(
+            [("retention_is_repeat", "=", True), ("partner_id", "=", self.customer.id)]
+        )
         self.assertEqual(moves, self.inv_2025 | self.inv_2026)
 
     def test_cancelled_invoice_no_longer_counts(self):
@@ -119,11 +120,13 @@ class TestRetentionFigures(RetentionCase):
         self.assertIn(stage, ("active", "at_risk"))
         Partner = self.env["res.partner"]
         self.assertIn(self.customer, Partner.search([("retention_stage", "=", stage)]))
-        groups = dict(Partner._read_group([("id", "=", self.customer.id)],
-                                          ["retention_stage"], ["__count"]))
+        groups = dict(
+            Partner._read_group([("id", "=", self.customer.id)], ["retention_stage"], ["__count"])
+        )
         self.assertEqual(groups, {stage: 1})
-        scores = Partner.search([("retention_health_score", ">=", 0),
-                                 ("id", "=", self.customer.id)])
+        scores = Partner.search(
+            [("retention_health_score", ">=", 0), ("id", "=", self.customer.id)]
+        )
         self.assertEqual(scores, self.customer)
 
 
@@ -151,8 +154,14 @@ class TestRetentionStages(RetentionCase):
         stages = {p.name: p.retention_stage for p in partners}
         self.assertEqual(
             stages,
-            {"Prospect": "prospect", "New": "new", "Active": "active", "Churned": "churned",
-             "Won back": "won_back", "At risk": "at_risk"},
+            {
+                "Prospect": "prospect",
+                "New": "new",
+                "Active": "active",
+                "Churned": "churned",
+                "Won back": "won_back",
+                "At risk": "at_risk",
+            },
         )
         self.assertEqual(new.retention_stage_date, self.to_date(TODAY))
 
@@ -192,25 +201,34 @@ class TestContactsProjectsFeedback(RetentionCase):
         message.write({"date": f"{day} 10:00:00"})
 
     def test_internal_notes_are_not_contact(self):
-        note = self.customer.message_post(body="Internal: they seem unhappy",
-                                          subtype_xmlid="mail.mt_note")
+        note = self.customer.message_post(
+            body="Internal: they seem unhappy", subtype_xmlid="mail.mt_note"
+        )
         self.backdate(note, "2026-06-01")
         self.recompute()
         self.assertFalse(self.customer.retention_last_contact_date)
 
     def test_real_exchanges_count(self):
-        sent = self.customer.message_post(body="Quarterly report attached",
-                                          message_type="comment", subtype_xmlid="mail.mt_comment")
+        sent = self.customer.message_post(
+            body="Quarterly report attached",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
         self.backdate(sent, "2026-02-01")
         self.recompute()
         self.assertEqual(self.customer.retention_last_contact_date, self.to_date("2026-02-01"))
         # an email from their contact, on their project
-        received = self.project.message_post(body="Thanks!", author_id=self.contact.id,
-                                             message_type="email", subtype_xmlid="mail.mt_comment")
+        received = self.project.message_post(
+            body="Thanks!",
+            author_id=self.contact.id,
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
         self.backdate(received, "2026-03-05")
         # a comment on their invoice
-        on_invoice = self.invoice.message_post(body="Invoice sent", message_type="comment",
-                                               subtype_xmlid="mail.mt_comment")
+        on_invoice = self.invoice.message_post(
+            body="Invoice sent", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
         self.backdate(on_invoice, "2026-04-10")
         self.recompute()
         self.assertEqual(self.customer.retention_last_contact_date, self.to_date("2026-04-10"))
@@ -234,8 +252,12 @@ class TestContactsProjectsFeedback(RetentionCase):
         self.assertTrue(closed.retention_is_closed)
         self.assertEqual(closed.retention_date_closed, self.to_date(TODAY))
         self.env["project.update"].create(
-            {"name": "Slipping", "project_id": self.project.id, "status": "off_track",
-             "date": "2026-06-10"}
+            {
+                "name": "Slipping",
+                "project_id": self.project.id,
+                "status": "off_track",
+                "date": "2026-06-10",
+            }
         )
         self.env["project.task"].create(
             {"name": "Late", "project_id": self.project.id, "date_deadline": "2026-06-01 12:00:00"}
@@ -251,8 +273,13 @@ class TestContactsProjectsFeedback(RetentionCase):
     def test_satisfaction_from_latest_rating(self):
         task = self.env["project.task"].create({"name": "Design", "project_id": self.project.id})
         self.env["rating.rating"].create(
-            {"res_model_id": self.env["ir.model"]._get_id("project.task"), "res_id": task.id,
-             "partner_id": self.contact.id, "rating": 3, "consumed": True}
+            {
+                "res_model_id": self.env["ir.model"]._get_id("project.task"),
+                "res_id": task.id,
+                "partner_id": self.contact.id,
+                "rating": 3,
+                "consumed": True,
+            }
         )
         self.recompute()
         factors = json.loads(self.customer.retention_health_factors)
@@ -279,8 +306,11 @@ class TestCompanies(RetentionCase):
         self.recompute(only_a)
         self.assertEqual(only_a.with_company(self.company).retention_stage, "new")
         self.assertEqual(only_a.with_company(company_b).retention_stage, "prospect")
-        found_in_b = self.env["res.partner"].with_company(company_b).search(
-            [("retention_stage", "=", "new"), ("id", "in", (only_a | self.customer).ids)])
+        found_in_b = (
+            self.env["res.partner"]
+            .with_company(company_b)
+            .search([("retention_stage", "=", "new"), ("id", "in", (only_a | self.customer).ids)])
+        )
         self.assertEqual(found_in_b, self.customer)
 
     def test_partner_restricted_to_a_company_has_no_figures_elsewhere(self):
@@ -372,8 +402,17 @@ class TestSettingsValidation(RetentionCase):
             {"retention_weight_recency": 150},
             {"retention_weight_payment": -1},
             {"retention_engagement_full_days": 200, "retention_engagement_zero_days": 100},
-            {f"retention_weight_{name}": 0 for name in
-             ("recency", "trend", "payment", "engagement", "satisfaction", "delivery")},
+            {
+                f"retention_weight_{name}": 0
+                for name in (
+                    "recency",
+                    "trend",
+                    "payment",
+                    "engagement",
+                    "satisfaction",
+                    "delivery",
+                )
+            },
         ]
         for values in bad_values:
             with self.subTest(values=values), self.assertRaises(ValidationError):
@@ -394,7 +433,11 @@ class TestSettingsValidation(RetentionCase):
 
     def test_account_manager_defaults_to_salesperson(self):
         user = self.env["res.users"].create(
-            {"name": "Giorgi", "login": "giorgi", "groups_id": [Command.link(self.env.ref("base.group_user").id)]}
+            {
+                "name": "Giorgi",
+                "login": "giorgi",
+                "groups_id": [Command.link(self.env.ref("base.group_user").id)],
+            }
         )
         partner = self.env["res.partner"].create({"name": "Managed", "user_id": user.id})
         self.assertEqual(partner.retention_account_manager_id, user)

@@ -590,3 +590,34 @@ class TestReviewPlanningWorkers(BaseCase):
             self.assertEqual(self._planner(cr)._cron_plan_reviews(), (0, 0))
         self.assertEqual(self._open_reviews(), dict.fromkeys(self.partner_ids, 1))
         self.assertEqual(self._digest_count(), 1)
+
+    def test_crash_halfway_resumes_without_losing_or_repeating(self):
+        """Batches of one review, each committed; the third one dies. What was committed
+        stays, the next run plans the rest only, and one digest tells of all three."""
+        from odoo.addons.customer_retention.models import retention_review as module
+
+        plan_review = RetentionReview._plan_review
+        calls = []
+
+        def dying_plan_review(self, partner, company, lock_date):
+            calls.append(partner.id)
+            if len(calls) == 3:
+                raise RuntimeError("worker killed")
+            return plan_review(self, partner, company, lock_date)
+
+        with (
+            patch.object(module, "PLANNING_BATCH_SIZE", 1),
+            patch.object(RetentionReview, "_commit", lambda self: self.env.cr.commit()),
+        ):
+            with (
+                patch.object(RetentionReview, "_plan_review", dying_plan_review),
+                self.assertRaises(RuntimeError),
+                self.registry.cursor() as cr,
+            ):
+                self._planner(cr)._cron_plan_reviews()
+            self.assertEqual(len(self._open_reviews()), 2, "the committed batches are kept")
+            self.assertEqual(self._digest_count(), 0)
+            with self.registry.cursor() as cr:
+                self.assertEqual(self._planner(cr)._cron_plan_reviews(), (1, 0))
+        self.assertEqual(self._open_reviews(), dict.fromkeys(self.partner_ids, 1))
+        self.assertEqual(self._digest_count(), 1)

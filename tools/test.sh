@@ -2,7 +2,8 @@
 # make test: the whole test suite on throwaway databases; exit status non-zero on any failure.
 #   1. install customer_retention WITHOUT demo data; the install must log no warning/error of ours
 #   2. (full runs) install it WITH demo data in a second database, same check, then uninstall it
-#      and check the database still works
+#      and check the database still works, reinstall it; then upgrade a database of the previous
+#      release (tools/previous_release) to these sources and check nothing was lost
 #   3. pytest-odoo on the first database, with an HTTP server for the browser tours; a skipped
 #      test (e.g. a tour without a browser) or no test at all is a failure
 # The databases (and filestores) are dropped at the end, even on failure, unless KEEP_DB=1.
@@ -142,8 +143,10 @@ if [ "$demo_needed" = 1 ]; then
         *) show_tail "$LOGS/uninstall.log"; fail "uninstall from the demo database: ${result:-crashed}" ;;
     esac
     check_install_log "$LOGS/uninstall.log" "$DEMO_DB" "uninstall"
-    touch "$DEMO_STAMP"
     drop_db "$DEMO_DB" || true
+    # --- 2c: upgrade from the previous release keeps reviews, rules and logs ---
+    bash "$REPO_ROOT/tools/upgrade_check.sh" "$LOGS" || fail "upgrade from the previous release"
+    touch "$DEMO_STAMP"
 fi
 
 # --- 3: the tests ---

@@ -1,0 +1,55 @@
+"""Install and uninstall hooks."""
+
+MODULE = "customer_retention"
+#: Up to this many customers, installing computes their figures at once; beyond, the refresh
+#: job does it in committed batches right after the install.
+INSTALL_COMPUTE_LIMIT = 10000
+
+
+def post_init_hook(env):
+    """Figures from the first screen: every customer is marked for a refresh and, on a
+    database of modest size, computed now (a reinstall rebuilds them the same way); then the
+    monthly snapshots are rebuilt from the whole invoice history, so analytics have history
+    from day one."""
+    builder = env["retention.profile.builder"]
+    marked = builder._mark_all_customers_dirty()
+    if marked <= INSTALL_COMPUTE_LIMIT:
+        while builder._process_dirty_batch(1000):
+            pass
+    else:
+        env.ref(f"{MODULE}.ir_cron_retention_refresh_changed")._trigger()
+    env["retention.snapshot"]._backfill()
+
+
+def uninstall_hook(env):
+    """Remove what Odoo would not remove by itself, keep what others rely on."""
+    _remove_job_parameters(env)
+    _remove_activities_of_our_types(env)
+    _keep_active_languages(env)
+
+
+def _remove_job_parameters(env):
+    """The jobs' bookkeeping parameters have no xml id."""
+    env["ir.config_parameter"].search([("key", "=like", f"{MODULE}.%")]).unlink()
+
+
+def _remove_activities_of_our_types(env):
+    """Activities of the module's activity types (reviews, follow-ups, alerts) would block the
+    deletion of those types and leave them behind."""
+    type_ids = (
+        env["ir.model.data"]
+        .search([("module", "=", MODULE), ("model", "=", "mail.activity.type")])
+        .mapped("res_id")
+    )
+    env["mail.activity"].search([("activity_type_id", "in", type_ids)]).unlink()
+
+
+def _keep_active_languages(env):
+    """The module ships the Uzbek language (uz_UZ). Odoo refuses to delete an active language,
+    and users, partners and other modules' translations may rely on it once activated: an
+    active language is detached from the module (its external id removed) so the uninstall
+    leaves it in place; an inactive one is deleted with the module's other data."""
+    data = env["ir.model.data"].search([("module", "=", MODULE), ("model", "=", "res.lang")])
+    langs = env["res.lang"].with_context(active_test=False).browse(data.mapped("res_id")).exists()
+    active_ids = set(langs.filtered("active").ids)
+    data.filtered(lambda xmlid: xmlid.res_id in active_ids).unlink()
