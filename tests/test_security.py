@@ -169,6 +169,20 @@ class TestRoles(AccessAssertions, RetentionCase):
         self.assertDenied(feedback.with_user(self.retention_user).unlink)
         self.assertDenied(feedback.with_user(self.internal).read, ["score"])
 
+    # ------------------------------------------------------------------ analytics
+    def test_analytics_revenue_only_for_invoicing_users_and_managers(self):
+        self.env["retention.snapshot"]._backfill()
+        Snapshot = self.env["retention.snapshot"]
+        self.assertTrue(Snapshot.search_count([("partner_id", "=", self.customer.id)]))
+        as_user = Snapshot.with_user(self.retention_user)
+        snapshot = as_user.search([("partner_id", "=", self.customer.id)], limit=1)
+        self.assertTrue(snapshot.month)
+        self.assertDenied(snapshot.read, ["revenue_12m"])
+        as_invoicing = snapshot.with_user(self.invoicing)
+        self.assertGreaterEqual(as_invoicing.revenue_12m, 0)
+        self.assertDenied(snapshot.with_user(self.internal).read, ["month"])
+        self.assertDenied(snapshot.with_user(self.manager).unlink)
+
     # ------------------------------------------------------------------ portal/public
     def test_portal_and_public_users_read_nothing_of_the_module(self):
         own_company = self.customer.with_user(self.portal)
@@ -180,6 +194,9 @@ class TestRoles(AccessAssertions, RetentionCase):
             "retention.followup.rule",
             "retention.followup.log",
             "retention.feedback",
+            "retention.snapshot",
+            "retention.metric.report",
+            "retention.cohort.report",
         ):
             for user in (self.portal, self.public):
                 self.assertDenied(self.env[model].with_user(user).search, [])

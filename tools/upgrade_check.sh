@@ -33,7 +33,7 @@ shell() {
 }
 before="$(UPGRADE_STEP=before shell "$PREV_CONF" "$LOGS/upgrade_before.log" | grep '^UPGRADE_COUNTS ' || true)"
 [ -n "$before" ] || die "could not count the records of the previous release (log: $LOGS/upgrade_before.log)"
-say "upgrade check: before: ${before#UPGRADE_COUNTS }"
+say "upgrade check: recorded the previous release's reviews, rules, actions, logs and figures"
 
 say "upgrade check: upgrading $DB to the current sources"
 odoo_bin -c "$ODOO_CONF" -d "$DB" -u "$MODULE" --stop-after-init --no-http --max-cron-threads=0 \
