@@ -22,6 +22,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "security/ir.model.access.csv",
         "security/retention_review_security.xml",
         "security/retention_followup_security.xml",
+        "security/retention_analytics_security.xml",
         "security/retention_feedback_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
@@ -44,6 +45,11 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "views/customer_retention_menus.xml",
         "views/retention_review_menus.xml",
         "views/retention_followup_menus.xml",
+        "views/retention_snapshot_views.xml",
+        "views/retention_metric_report_views.xml",
+        "views/retention_cohort_report_views.xml",
+        "views/retention_dashboard_views.xml",
+        "views/retention_analytics_menus.xml",
         "views/retention_feedback_views.xml",
         "views/retention_feedback_templates.xml",
         "views/res_partner_feedback_views.xml",
@@ -55,6 +61,9 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "demo/customer_retention_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "customer_retention/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "customer_retention/static/tests/tours/*.js",
         ],
