@@ -180,6 +180,48 @@ class TestLanguages(TransactionCase):
         self.assertEqual(message.subject, "მოსამზადებელი კლიენტის მიმოხილვები: 0")
         self.assertIn("ეს კლიენტის მიმოხილვები თქვენთვის დაიგეგმა", str(message.body))
 
+    def test_dashboard_in_the_user_language(self):
+        """The Retention dashboard: its own texts (OWL template, JS) reach the web client
+        translated from the po files; the figures' labels and periods come translated from the
+        server."""
+        expected = {
+            "ka_GE": {
+                "Customer retention by period": "კლიენტების შენარჩუნება პერიოდების მიხედვით",
+                "Against %s": "%s-თან შედარებით",
+                "Upcoming reviews": "მოახლოებული მიმოხილვები",
+                "labels": ("კლიენტების გადინება", "შემოსავლის ნეტო შენარჩუნება"),
+                "quarter": "2 კვ. 2026",
+            },
+            "uz_UZ": {
+                "Customer retention by period": "Davrlar boʻyicha mijozlarni saqlab qolish",
+                "Against %s": "%s bilan solishtirganda",
+                "Upcoming reviews": "Yaqinlashayotgan koʻriklar",
+                "labels": ("Mijozlar ketishi", "Daromadni sof saqlab qolish"),
+                "quarter": "2026-yil 2-chorak",
+            },
+        }
+        for lang, texts in expected.items():
+            with self.subTest(lang=lang):
+                self.activate(lang)
+                translations, _params = self.env["ir.http"].get_translations_for_webclient(
+                    ["customer_retention"], lang
+                )
+                messages = {
+                    message["id"]: message["string"]
+                    for message in translations["customer_retention"]["messages"]
+                }
+                for english in ("Customer retention by period", "Against %s", "Upcoming reviews"):
+                    self.assertEqual(messages.get(english), texts[english])
+                dashboard = self.env["retention.dashboard"].with_context(lang=lang)
+                labels = dashboard._kpi_labels()
+                self.assertEqual(
+                    (labels["logo_churn_rate"], labels["net_revenue_retention"]), texts["labels"]
+                )
+                self.assertEqual(
+                    dashboard._period_label("quarter", fields.Date.to_date("2026-04-01")),
+                    texts["quarter"],
+                )
+
     def test_active_language_survives_uninstall(self):
         """An active Uzbek is detached from the module on uninstall (Odoo refuses to delete an
         active language); an inactive one is left to the module's data and deleted with it."""
