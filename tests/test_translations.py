@@ -1,11 +1,14 @@
+import html
 import importlib.util
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import polib
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import format_amount, format_date
 
 from odoo.addons.customer_retention.hooks import uninstall_hook
@@ -177,6 +180,48 @@ class TestLanguages(TransactionCase):
         self.assertEqual(message.subject, "მოსამზადებელი კლიენტის მიმოხილვები: 0")
         self.assertIn("ეს კლიენტის მიმოხილვები თქვენთვის დაიგეგმა", str(message.body))
 
+    def test_dashboard_in_the_user_language(self):
+        """The Retention dashboard: its own texts (OWL template, JS) reach the web client
+        translated from the po files; the figures' labels and periods come translated from the
+        server."""
+        expected = {
+            "ka_GE": {
+                "Customer retention by period": "კლიენტების შენარჩუნება პერიოდების მიხედვით",
+                "Against %s": "%s-თან შედარებით",
+                "Upcoming reviews": "მოახლოებული მიმოხილვები",
+                "labels": ("კლიენტების გადინება", "შემოსავლის ნეტო შენარჩუნება"),
+                "quarter": "2 კვ. 2026",
+            },
+            "uz_UZ": {
+                "Customer retention by period": "Davrlar boʻyicha mijozlarni saqlab qolish",
+                "Against %s": "%s bilan solishtirganda",
+                "Upcoming reviews": "Yaqinlashayotgan koʻriklar",
+                "labels": ("Mijozlar ketishi", "Daromadni sof saqlab qolish"),
+                "quarter": "2026-yil 2-chorak",
+            },
+        }
+        for lang, texts in expected.items():
+            with self.subTest(lang=lang):
+                self.activate(lang)
+                translations, _params = self.env["ir.http"].get_translations_for_webclient(
+                    ["customer_retention"], lang
+                )
+                messages = {
+                    message["id"]: message["string"]
+                    for message in translations["customer_retention"]["messages"]
+                }
+                for english in ("Customer retention by period", "Against %s", "Upcoming reviews"):
+                    self.assertEqual(messages.get(english), texts[english])
+                dashboard = self.env["retention.dashboard"].with_context(lang=lang)
+                labels = dashboard._kpi_labels()
+                self.assertEqual(
+                    (labels["logo_churn_rate"], labels["net_revenue_retention"]), texts["labels"]
+                )
+                self.assertEqual(
+                    dashboard._period_label("quarter", fields.Date.to_date("2026-04-01")),
+                    texts["quarter"],
+                )
+
     def test_active_language_survives_uninstall(self):
         """An active Uzbek is detached from the module on uninstall (Odoo refuses to delete an
         active language); an inactive one is left to the module's data and deleted with it."""
@@ -221,3 +266,137 @@ class TestMarketCurrencies(TransactionCase):
         self.assertEqual(
             format_amount(self.env, 1234567.891, uzs, "uz_UZ"), "1\u00a0234\u00a0567,89\u00a0soʻm"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestFeedbackInTheContactLanguage(HttpCase):
+    """What a Georgian or Uzbek customer sees of a feedback request: the email, and the public
+    page (question, scale, button, errors, thanks, expiry), rendered through real HTTP requests
+    in the language of the contact."""
+
+    #: per language: the NPS question around the company name, the CSAT question, the scale
+    #: ends, the button, the thank-you title, the score error, the expired title, the email
+    #: subject (after "<company>: "), greeting and NPS question, the referral email subject.
+    EXPECTED = {
+        "ka_GE": {
+            "nps": ("რამდენად სავარაუდოა, რომ მეგობარს ან კოლეგას {company}-ს ურჩევთ?"),
+            "csat": "რამდენად კმაყოფილი ხართ ჩვენი მუშაობით?",
+            "scale": ("0 = სულაც არ არის სავარაუდო", "10 = ძალიან სავარაუდოა"),
+            "button": "პასუხის გაგზავნა",
+            "until": "პასუხის შეცვლა შეგიძლიათ {expiry}-მდე.",
+            "thanks": "გმადლობთ უკუკავშირისთვის!",
+            "error": "აირჩიეთ ქულა 0-დან 10-მდე.",
+            "expired": "უკუკავშირის ამ ბმულს ვადა გაუვიდა",
+            "subject": "ერთი კითხვა ჩვენი თანამშრომლობის შესახებ",
+            "hello": "გამარჯობა, {contact}!",
+            "email_nps": "რამდენად სავარაუდოა, რომ მეგობარს ან კოლეგას {company}-ს ურჩევთ?",
+            "referral": "გმადლობთ თბილი სიტყვებისთვის",
+        },
+        "uz_UZ": {
+            "nps": (
+                "{company} kompaniyasini doʻstingiz yoki hamkasbingizga tavsiya qilishingiz "
+                "ehtimoli qanchalik yuqori?"
+            ),
+            "csat": "Ishimizdan qanchalik mamnunsiz?",
+            "scale": ("0 = ehtimoli umuman yoʻq", "10 = ehtimoli juda yuqori"),
+            "button": "Javobni yuborish",
+            "until": "Javobingizni {expiry} gacha oʻzgartirishingiz mumkin.",
+            "thanks": "Fikr-mulohazangiz uchun rahmat!",
+            "error": "0 dan 10 gacha ball tanlang.",
+            "expired": "Ushbu fikr-mulohaza havolasining muddati tugagan",
+            "subject": "hamkorligimiz haqida bitta savol",
+            "hello": "Assalomu alaykum, {contact}!",
+            "email_nps": (
+                "{company} kompaniyasini doʻstingiz yoki hamkasbingizga tavsiya qilishingiz "
+                "ehtimoli qanchalik yuqori?"
+            ),
+            "referral": "Iliq soʻzlaringiz uchun rahmat",
+        },
+    }
+    #: English texts of the page and the email that must not show once translated
+    ENGLISH = ("How likely are you", "Send my answer", "not at all likely", "You can change")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for code in LANGS:
+            cls.env["res.lang"]._activate_lang(code)
+        cls.env["ir.module.module"]._load_module_terms(
+            ["customer_retention"], list(LANGS), overwrite=True
+        )
+        cls.company = cls.env.company
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Kavkasia Trade", "is_company": True, "customer_rank": 1}
+        )
+
+    def request_for(self, lang, kind="nps"):
+        contact = self.env["res.partner"].create(
+            {
+                "name": f"Contact {lang}",
+                "parent_id": self.customer.id,
+                "email": f"{lang.lower()}@kavkasia.example",
+                "lang": lang,
+            }
+        )
+        return self.env["retention.feedback"]._request(contact, kind=kind)
+
+    def url(self, feedback, suffix=""):
+        return f"/retention/feedback/{feedback.sudo().access_token}{suffix}"
+
+    @staticmethod
+    def text_of(page):
+        """The visible text of a page: tags removed, entities decoded, spaces collapsed."""
+        return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", page)))
+
+    def test_feedback_page_in_the_contact_language(self):
+        for lang, expected in self.EXPECTED.items():
+            with self.subTest(lang=lang):
+                feedback = self.request_for(lang)
+                response = self.url_open(self.url(feedback))
+                self.assertEqual(response.status_code, 200)
+                text = self.text_of(response.text)
+                self.assertIn(expected["nps"].format(company=self.company.name), text)
+                for end in expected["scale"]:
+                    self.assertIn(end, text)
+                self.assertIn(expected["button"], text)
+                expiry = format_date(self.env(context={"lang": lang}), feedback.date_expiry)
+                self.assertIn(expected["until"].format(expiry=expiry), text)
+                for english in self.ENGLISH:
+                    self.assertNotIn(english, text)
+                # a bad score: the error in the contact's language; then the thanks
+                token = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+                response = self.url_open(
+                    self.url(feedback, "/submit"), data={"csrf_token": token, "score": "11"}
+                )
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(expected["error"], self.text_of(response.text))
+                response = self.url_open(
+                    self.url(feedback, "/submit"), data={"csrf_token": token, "score": "9"}
+                )
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(expected["thanks"], self.text_of(response.text))
+                # the CSAT question
+                csat = self.request_for(lang, kind="csat")
+                self.assertIn(expected["csat"], self.text_of(self.url_open(self.url(csat)).text))
+                # an expired link
+                csat.date_expiry = fields.Datetime.now() - timedelta(seconds=1)
+                response = self.url_open(self.url(csat))
+                self.assertEqual(response.status_code, 410)
+                self.assertIn(expected["expired"], self.text_of(response.text))
+
+    def test_feedback_emails_in_the_contact_language(self):
+        referral = self.env.ref("customer_retention.mail_template_feedback_referral")
+        for lang, expected in self.EXPECTED.items():
+            with self.subTest(lang=lang):
+                feedback = self.request_for(lang)
+                message = feedback.message_ids.filtered(lambda m: m.message_type == "comment")
+                self.assertEqual(len(message), 1)
+                self.assertEqual(message.subject, f"{self.company.name}: {expected['subject']}")
+                body = self.text_of(str(message.body))
+                self.assertIn(expected["hello"].format(contact=feedback.contact_id.name), body)
+                self.assertIn(expected["email_nps"].format(company=self.company.name), body)
+                self.assertNotIn("How likely are you", body)
+                # the placeholders still render: one link per score, to this request's page
+                self.assertIn(self.url(feedback, "?score=10"), str(message.body))
+                mail = self.env["mail.mail"].browse(referral.send_mail(feedback.id))
+                self.assertEqual(mail.subject, expected["referral"])
