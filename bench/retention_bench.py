@@ -2197,8 +2197,17 @@ class Bench:
             )
 
     def not_built(self):
-        for path in ("6a. analytics backfill",):
-            self.results.append(Result(path, target="not built yet", note=""))
+        """Retention analytics (issue #7, a retention.snapshot model with a set-based backfill)
+        is built on another branch: until it is merged, this path only says so."""
+        model = "retention.snapshot"
+        why = (
+            f"{model} exists but the bench does not time its backfill yet"
+            if model in self.env
+            else f"not built: no {model} model in this branch (retention analytics, issue #7)"
+        )
+        self.results.append(
+            Result("6a. analytics backfill, 5 years", target="<= 120 s (not built)", note=why)
+        )
 
     def followups(self):
         """N due follow-up events: an 'invoice overdue' rule scheduling an activity on each
@@ -2344,6 +2353,10 @@ def explain_statements(cr, title, statements, out, skip=()):
     """EXPLAIN (ANALYZE, BUFFERS) each statement in a savepoint that is rolled back."""
     for number, statement in enumerate(statements, start=1):
         head = " ".join(statement.split())[:160]
+        if re.match(r"\s*SET\b", statement, re.I):
+            cr.execute(statement)  # e.g. SET LOCAL jit = off: the statements after it need it
+            print(f"\n===== {title} #{number}: {head}", file=out)
+            continue
         if not re.match(r"\s*(SELECT|WITH|UPDATE)\b", statement, re.I) or any(
             word in head for word in skip
         ):
