@@ -198,8 +198,15 @@ class RetentionFollowupLog(models.Model):
             with self.env.cr.savepoint():
                 if len(records.exists()) != len(set(records.ids)):
                     raise ValueError("a record no longer exists")  # each log fails alone
+                # what the activities read, loaded for the whole batch at once
                 partners = env["res.partner"].browse(self.partner_id.ids)
                 partners.fetch(["commercial_partner_id"])
+                customers = partners.commercial_partner_id
+                customers.fetch(["retention_account_manager_id", "user_id", "display_name"])
+                (customers.retention_account_manager_id | customers.user_id).fetch(
+                    ["active", "share", "lang", "name"]
+                )
+                records.mapped("display_name")  # the activities' res_name
                 for action in actions.with_env(env):
                     values_list, users = [], []
                     for log in self:
@@ -214,17 +221,25 @@ class RetentionFollowupLog(models.Model):
                         results[log.id].append(action._activity_result(activity, user))
         except Exception:  # noqa: BLE001 each log then runs alone and records its own error
             return False
-        now = fields.Datetime.now()
-        for log in self:
-            log.write(
-                {
-                    "state": "done",
-                    "attempts": log.attempts + 1,
-                    "error": False,
-                    "result": "\n".join(results[log.id]),
-                    "date_done": now,
-                }
+        # one UPDATE for the batch: every log done, each with its own result
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_followup_log l
+                   SET state = 'done', attempts = l.attempts + 1, error = NULL,
+                       result = v.result, date_done = %(now)s,
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM unnest(%(ids)s::int[], %(results)s::text[]) AS v(id, result)
+                 WHERE l.id = v.id
+                """,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                ids=list(results),
+                results=["\n".join(lines) for lines in results.values()],
             )
+        )
+        self.invalidate_recordset(["state", "attempts", "error", "result", "date_done"])
         return True
 
     def _execute_one(self):
