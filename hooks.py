@@ -8,7 +8,9 @@ INSTALL_COMPUTE_LIMIT = 10000
 
 def post_init_hook(env):
     """Figures from the first screen: every customer is marked for a refresh and, on a
-    database of modest size, computed now (a reinstall rebuilds them the same way)."""
+    database of modest size, computed now (a reinstall rebuilds them the same way); then the
+    monthly snapshots are rebuilt from the whole invoice history, so analytics have history
+    from day one."""
     builder = env["retention.profile.builder"]
     marked = builder._mark_all_customers_dirty()
     if marked <= INSTALL_COMPUTE_LIMIT:
@@ -16,6 +18,7 @@ def post_init_hook(env):
             pass
     else:
         env.ref(f"{MODULE}.ir_cron_retention_refresh_changed")._trigger()
+    env["retention.snapshot"]._backfill()
 
 
 def uninstall_hook(env):

@@ -11,3 +11,9 @@ from . import retention_review
 from . import retention_followup_rule
 from . import retention_followup_action
 from . import retention_followup_log
+from . import retention_snapshot
+from . import retention_snapshot_job
+from . import retention_metric_report
+from . import retention_cohort_report
+from . import retention_dashboard
+from . import retention_feedback

@@ -33,12 +33,30 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted._retention_trigger_refresh()
+        posted._retention_mark_snapshots()
         return posted
 
     def button_cancel(self):
+        was_posted = self.filtered(lambda move: move.state == "posted")
         result = super().button_cancel()
         self._retention_trigger_refresh()
+        was_posted._retention_mark_snapshots()
         return result
+
+    def button_draft(self):
+        was_posted = self.filtered(lambda move: move.state == "posted")
+        result = super().button_draft()
+        was_posted._retention_mark_snapshots()
+        return result
+
+    def _retention_mark_snapshots(self):
+        """The monthly snapshots of these invoices' months (and later) are due for a rebuild."""
+        if self.env["retention.snapshot.job"].sudo()._mark_moves(self):
+            cron = self.env.ref(
+                "customer_retention.ir_cron_retention_snapshots", raise_if_not_found=False
+            )
+            if cron:
+                cron.sudo()._trigger()
 
     def _retention_trigger_refresh(self):
         if any(move.move_type in ("out_invoice", "out_refund") for move in self):

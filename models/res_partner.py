@@ -525,3 +525,38 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------
+    # Customer feedback (retention.feedback)
+    # ------------------------------------------------------------------
+    retention_feedback_count = fields.Integer(
+        string="Feedback",
+        compute="_compute_retention_feedback_count",
+        groups="customer_retention.group_retention_user",
+    )
+
+    def _compute_retention_feedback_count(self):
+        counts = dict(
+            self.env["retention.feedback"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.retention_feedback_count = counts.get(partner.commercial_partner_id._origin, 0)
+
+    def action_retention_view_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_feedback_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def action_retention_request_feedback(self):
+        """Email this contact (or the customer's first contact with an email) a feedback
+        request with the company's default question."""
+        self.ensure_one()
+        Feedback = self.env["retention.feedback"]
+        feedback = Feedback._request(self, origin="manual")
+        return Feedback._notify_requested(feedback)

@@ -18,6 +18,8 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+from ..engine import feedback as engine_feedback
+
 _logger = logging.getLogger(__name__)
 
 SEED = 20261122
@@ -407,6 +409,7 @@ class RetentionDemoData(models.AbstractModel):
         gen._register_payments(customers, company)
         gen._create_projects(customers, rng)
         gen._create_ratings(customers, rng)
+        gen._create_feedback(customers, rng)
         gen._post_exchanges(customers, rng)
         gen._backdate_messages(gen._log_done_activities(customers, rng))
         gen._schedule_open_activities(customers, rng)
@@ -1249,6 +1252,62 @@ class RetentionDemoData(models.AbstractModel):
             )
         )
         ratings.invalidate_recordset(["create_date", "write_date"])
+
+    def _create_feedback(self, customers, rng):
+        """NPS and CSAT feedback (retention.feedback) asked in the last two months: happy
+        customers are promoters or passives, customers at risk detractors, churned ones let the
+        request expire; a few requests are still open. No detractor alert is raised: an open
+        activity of a type of this module would keep the module from uninstalling cleanly."""
+        answers = {
+            "active": ("nps", (10, 9, 9, 8)),
+            "new": ("csat", (5, 4)),
+            "won_back": ("nps", (9, 10, 7)),
+            "at_risk": ("nps", (3, 5, 6)),
+        }
+        comments = {
+            "promoter": "Reliable team, we recommend you around us.",
+            "passive": "Good work overall; communication could be faster.",
+            "detractor": "Deadlines slipped twice and nobody warned us.",
+        }
+        now = datetime.combine(self._today(), datetime.min.time()).replace(hour=10)
+        Feedback = self.env["retention.feedback"]
+        for customer in customers:
+            profile = customer.spec.profile
+            if profile == "prospect" or not customer.contacts:
+                continue
+            requested = now - timedelta(days=rng.randint(5, 55))
+            if profile == "churned":
+                requested = now - timedelta(days=rng.randint(35, 80))
+            elif profile != "at_risk" and rng.random() < 0.25:
+                # asked recently, not answered yet
+                Feedback.create(self._feedback_values(customer, "nps", requested))
+                continue
+            kind, scores = answers.get(profile, ("nps", ()))
+            feedback = Feedback.create(self._feedback_values(customer, kind, requested))
+            if not scores:
+                continue  # churned: the request expires unanswered
+            score = rng.choice(scores)
+            answered = requested + timedelta(days=rng.randint(0, 3), hours=rng.randint(0, 6))
+            feedback.write(
+                {
+                    "score": score,
+                    "state": "answered",
+                    "date_answered": min(answered, now),
+                    "comment": comments[engine_feedback.category_of(kind, score)],
+                }
+            )
+        Feedback._cron_expire_requests()
+
+    def _feedback_values(self, customer, kind, requested):
+        project = customer.projects[:1]
+        return {
+            "partner_id": customer.partner.id,
+            "contact_id": customer.contacts[:1].id,
+            "kind": kind,
+            "origin": "project" if project else "manual",
+            "project_id": project.id,
+            "date_requested": requested,
+        }
 
     # ------------------------------------------------------------------
     # Messages and activities

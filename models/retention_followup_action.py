@@ -7,7 +7,14 @@ ACTION_TYPES = [
     ("activity", "Schedule an activity"),
     ("plan", "Launch an activity plan"),
     ("email", "Send an email"),
+    ("feedback", "Request feedback"),
 ]
+#: Records a feedback request can be made from, and the origin it gets.
+FEEDBACK_ORIGINS = {
+    "project.project": "project",
+    "retention.review": "review",
+    "res.partner": "manual",
+}
 ASSIGNEES = [
     ("account_manager", "Account manager"),
     ("project_manager", "Project manager"),
@@ -63,6 +70,11 @@ class RetentionFollowupAction(models.Model):
         string="Email Template",
         domain="[('model', '=', record_model)]",
     )
+    feedback_kind = fields.Selection(
+        [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")],
+        string="Question",
+        help="The question of the feedback request. Empty: the company's default (Settings).",
+    )
     description = fields.Char(compute="_compute_description", string="Does")
 
     _sql_constraints = [
@@ -79,6 +91,7 @@ class RetentionFollowupAction(models.Model):
         "user_id",
         "plan_id",
         "template_id",
+        "feedback_kind",
     )
     def _compute_description(self):
         for action in self:
@@ -104,6 +117,13 @@ class RetentionFollowupAction(models.Model):
             )
         if self.action_type == "email":
             return _("send the email '%(template)s'", template=self.template_id.name or "?")
+        if self.action_type == "feedback":
+            return _(
+                "email the customer a %(question)s feedback request",
+                question=dict(self._fields["feedback_kind"]._description_selection(self.env)).get(
+                    self.feedback_kind, _("default")
+                ),
+            )
         return ""
 
     def _delay_phrase(self, plan=False):
@@ -178,6 +198,15 @@ class RetentionFollowupAction(models.Model):
                         model=model_name,
                     )
                 )
+            if action.action_type == "feedback" and model not in FEEDBACK_ORIGINS:
+                raise ValidationError(
+                    _(
+                        "Feedback can be requested on customers, projects and account reviews: "
+                        "the rule %(rule)s acts on %(model)s.",
+                        rule=action.rule_id.name,
+                        model=model_name,
+                    )
+                )
             if (
                 action.action_type in ("activity", "plan")
                 and action.assignee == "project_manager"
@@ -203,6 +232,8 @@ class RetentionFollowupAction(models.Model):
             return self._execute_activity(record, customer, today)
         if self.action_type == "plan":
             return self._execute_plan(record, customer, today)
+        if self.action_type == "feedback":
+            return self._execute_feedback(record, customer)
         return self._execute_email(record)
 
     def _execute_activity(self, record, customer, today):
@@ -265,6 +296,27 @@ class RetentionFollowupAction(models.Model):
         mail_id = self.template_id.send_mail(record.id)
         return self.env._(
             "Email %(template)s queued (mail id %(id)s)", template=self.template_id.name, id=mail_id
+        )
+
+    def _execute_feedback(self, record, customer):
+        """A feedback request to the project's or review's customer contact (or the
+        customer's), emailed at once."""
+        origin = FEEDBACK_ORIGINS.get(record._name)
+        if not origin:
+            raise UserError(self.env._("Feedback cannot be requested from this kind of record."))
+        partner = record if record._name == "res.partner" else record.partner_id or customer
+        feedback = self.env["retention.feedback"]._request(
+            partner,
+            kind=self.feedback_kind,
+            origin=origin,
+            project=record if origin == "project" else None,
+            review=record if origin == "review" else None,
+            company=self.rule_id.company_id,
+        )
+        return self.env._(
+            "Feedback request %(id)s sent to %(contact)s",
+            id=feedback.id,
+            contact=feedback.contact_id.display_name,
         )
 
     def _resolve_assignee(self, record, customer):

@@ -82,6 +82,7 @@ class RetentionFollowupLog(models.Model):
             ("account.move", self.env._("Invoice")),
             ("res.partner", self.env._("Customer")),
             ("retention.review", self.env._("Account Review")),
+            ("retention.feedback", self.env._("Feedback")),
         ]
 
     @api.depends("res_model", "res_id")

@@ -29,6 +29,7 @@ TRIGGERS = [
     ("renewal_partner", "N days before a customer's renewal date"),
     ("renewal_project", "N days before a project's renewal date"),
     ("review_outcome", "An account review is completed with an outcome"),
+    ("feedback_answered", "A customer answers a feedback request"),
 ]
 TRIGGER_MODELS = {
     "project_start": "project.project",
@@ -44,6 +45,7 @@ TRIGGER_MODELS = {
     "renewal_partner": "res.partner",
     "renewal_project": "project.project",
     "review_outcome": "retention.review",
+    "feedback_answered": "retention.feedback",
 }
 #: Triggers whose number of days N is used; project_closed accepts 0 (the day it closes).
 DAYS_TRIGGERS = (
@@ -57,6 +59,11 @@ DAYS_TRIGGERS = (
 PROJECT_STATUSES = [("at_risk", "At Risk"), ("off_track", "Off Track")]
 TARGET_STAGES = [("at_risk", "At Risk"), ("churned", "Churned"), ("won_back", "Won Back")]
 REVIEW_OUTCOMES = [("renew", "Renew"), ("expand", "Expand"), ("at_risk", "At Risk")]
+FEEDBACK_CATEGORIES = [
+    ("detractor", "Detractor"),
+    ("passive", "Passive"),
+    ("promoter", "Promoter"),
+]
 
 #: Key of the transaction-level advisory lock one worker holds while detecting a rule's events.
 DETECTION_LOCK_KEY = 0x52464C  # "RFL"
@@ -104,6 +111,13 @@ class RetentionFollowupRule(models.Model):
         help="Fires when the health score fell by at least this many points at its last change.",
     )
     review_outcome = fields.Selection(REVIEW_OUTCOMES, default="renew")
+    feedback_category = fields.Selection(
+        FEEDBACK_CATEGORIES,
+        string="Feedback Answer",
+        default="detractor",
+        help="The kind of answer the rule waits for. NPS: promoters 9-10, passives 7-8, "
+        "detractors 0-6; CSAT: promoters 4-5, passives 3, detractors 1-2.",
+    )
     date_from = fields.Date(
         string="Events From",
         required=True,
@@ -161,6 +175,7 @@ class RetentionFollowupRule(models.Model):
         "target_stage",
         "health_drop",
         "review_outcome",
+        "feedback_category",
         "partner_domain",
         "action_ids",
         "action_ids.action_type",
@@ -171,6 +186,7 @@ class RetentionFollowupRule(models.Model):
         "action_ids.user_id",
         "action_ids.plan_id",
         "action_ids.template_id",
+        "action_ids.feedback_kind",
     )
     def _compute_summary(self):
         for rule in self:
@@ -235,6 +251,10 @@ class RetentionFollowupRule(models.Model):
                 "an account review ends with the outcome %(outcome)s",
                 outcome=selection("review_outcome", self.review_outcome),
             ),
+            "feedback_answered": lambda: _(
+                "a customer answers a feedback request as a %(category)s",
+                category=selection("feedback_category", self.feedback_category),
+            ),
         }
         return phrases[self.trigger]()
 
@@ -295,19 +315,22 @@ class RetentionFollowupRule(models.Model):
                     )
                 )
 
-    @api.constrains("trigger", "project_status", "target_stage", "review_outcome")
+    @api.constrains(
+        "trigger", "project_status", "target_stage", "review_outcome", "feedback_category"
+    )
     def _check_trigger_options(self):
         for rule in self:
             missing = {
                 "project_status": not rule.project_status,
                 "stage_change": not rule.target_stage,
                 "review_outcome": not rule.review_outcome,
+                "feedback_answered": not rule.feedback_category,
             }.get(rule.trigger)
             if missing:
                 raise ValidationError(
                     self.env._(
-                        "Complete the trigger of the rule %(rule)s: choose the status, stage "
-                        "or outcome it waits for.",
+                        "Complete the trigger of the rule %(rule)s: choose the status, stage, "
+                        "outcome or feedback answer it waits for.",
                         rule=rule.name,
                     )
                 )
@@ -725,6 +748,23 @@ class RetentionFollowupRule(models.Model):
                AND r.date_done BETWEEN %(start)s AND %(today)s
             """,
             outcome=self.review_outcome,
+            company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
+
+    def _events_feedback_answered(self, today):
+        """Key: the category of the answer, so each request fires once per rule, even when
+        the customer changes the answer (a new category fires the rules waiting for it)."""
+        return self._query(
+            """
+            SELECT f.id, f.partner_id, 'answered-' || f.category, f.date_answered::date
+              FROM retention_feedback f
+             WHERE f.state = 'answered' AND f.category = %(category)s
+               AND f.company_id = %(company)s
+               AND f.date_answered::date BETWEEN %(start)s AND %(today)s
+            """,
+            category=self.feedback_category,
             company=self.company_id.id,
             start=self.date_from,
             today=today,

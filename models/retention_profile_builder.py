@@ -24,6 +24,11 @@ CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progres
 
 #: Rating values of Odoo's rating (1, 3, 5) on the satisfaction scale (0-100).
 RATING_TO_SATISFACTION = SQL("(rating_rating.rating - 1) * 25")
+#: Answers of retention.feedback (alias f) on the same scale: NPS 0-10 x 10, CSAT 1-5 like
+#: ratings (engine.feedback.satisfaction_of). The ORM stores an NPS of 0 as NULL.
+FEEDBACK_TO_SATISFACTION = SQL(
+    "CASE WHEN f.kind = 'nps' THEN COALESCE(f.score, 0) * 10 ELSE (f.score - 1) * 25 END"
+)
 
 # (column, SQL cast of the unnest array, nullable): the figures written per company.
 FIGURE_COLUMNS = [
@@ -136,7 +141,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _mark_changed_customers_dirty(self):
         """Mark the customers of invoices, projects, status updates, tasks, messages and
-        ratings written since the watermark, then move the watermark to now."""
+        ratings and feedback written since the watermark, then move the watermark to now."""
         # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         now = self.env.cr.now()
@@ -169,6 +174,8 @@ class RetentionProfileBuilder(models.AbstractModel):
             SELECT pa.commercial_partner_id FROM rating_rating r
               JOIN res_partner pa ON pa.id = r.partner_id
              WHERE r.write_date >= %(since)s
+             UNION
+            SELECT partner_id FROM retention_feedback WHERE write_date >= %(since)s
              UNION
             SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id, prp.commercial_partner_id)
               FROM mail_message msg
@@ -503,19 +510,29 @@ class RetentionProfileBuilder(models.AbstractModel):
 
     @api.model
     def _latest_satisfaction(self, partner_ids):
-        """Latest customer rating (0-100) per customer, from Odoo's ratings."""
+        """Latest customer feedback (0-100) per customer: the latest of Odoo's ratings and
+        answered feedback requests (NPS x 10, CSAT (score - 1) x 25), in one query."""
         self.env.cr.execute(
             SQL(
                 """
-                SELECT DISTINCT ON (pa.commercial_partner_id)
-                       pa.commercial_partner_id, %(score)s, rating_rating.write_date::date
-                  FROM rating_rating
-                  JOIN res_partner pa ON pa.id = rating_rating.partner_id
-                 WHERE rating_rating.consumed AND rating_rating.rating >= 1
-                   AND pa.commercial_partner_id = ANY(%(partners)s)
-                 ORDER BY pa.commercial_partner_id, rating_rating.write_date DESC
+                SELECT DISTINCT ON (fb.partner_id) fb.partner_id, fb.score
+                  FROM (
+                        SELECT pa.commercial_partner_id AS partner_id, %(score)s AS score,
+                               rating_rating.write_date AS day
+                          FROM rating_rating
+                          JOIN res_partner pa ON pa.id = rating_rating.partner_id
+                         WHERE rating_rating.consumed AND rating_rating.rating >= 1
+                           AND pa.commercial_partner_id = ANY(%(partners)s)
+                         UNION ALL
+                        SELECT f.partner_id, %(feedback_score)s, f.date_answered
+                          FROM retention_feedback f
+                         WHERE f.state = 'answered' AND f.date_answered IS NOT NULL
+                           AND f.partner_id = ANY(%(partners)s)
+                  ) fb
+                 ORDER BY fb.partner_id, fb.day DESC
                 """,
                 score=RATING_TO_SATISFACTION,
+                feedback_score=FEEDBACK_TO_SATISFACTION,
                 partners=list(partner_ids),
             )
         )

@@ -803,3 +803,17 @@ class RetentionReview(models.Model):
 
     def _commit(self):
         self.env["retention.profile.builder"]._commit()
+
+    # ------------------------------------------------------------------
+    # Customer feedback (retention.feedback)
+    # ------------------------------------------------------------------
+    feedback_ids = fields.One2many("retention.feedback", "review_id", string="Feedback")
+
+    def action_request_feedback(self):
+        """Email the reviewed customer a feedback request linked to this review."""
+        self.ensure_one()
+        Feedback = self.env["retention.feedback"]
+        feedback = Feedback._request(
+            self.partner_id, origin="review", review=self, company=self.company_id
+        )
+        return Feedback._notify_requested(feedback)

@@ -8,4 +8,13 @@ from . import test_review_tour
 from . import test_followup_rules
 from . import test_followup_workers
 from . import test_followup_tour
+from . import test_retention_metrics_engine
+from . import test_retention_snapshot
+from . import test_retention_dashboard
+from . import test_analytics_tour
 from . import test_translations
+from . import test_feedback
+from . import test_feedback_followup
+from . import test_feedback_tour
+from . import test_health_properties
+from . import test_security

@@ -157,13 +157,30 @@ class TestRoles(AccessAssertions, RetentionCase):
             "a retention manager without Settings rights must not see a menu that fails",
         )
 
+    # ------------------------------------------------------------------ feedback
+    def test_feedback_secret_is_never_readable_by_users(self):
+        feedback = self.env["retention.feedback"].create(
+            {"partner_id": self.customer.id, "contact_id": self.contact.id, "kind": "nps"}
+        )
+        for user in (self.retention_user, self.manager):
+            as_user = feedback.with_user(user)
+            self.assertEqual(as_user.kind, "nps")
+            self.assertDenied(as_user.read, ["access_token"])
+        self.assertDenied(feedback.with_user(self.retention_user).unlink)
+        self.assertDenied(feedback.with_user(self.internal).read, ["score"])
+
     # ------------------------------------------------------------------ portal/public
     def test_portal_and_public_users_read_nothing_of_the_module(self):
         own_company = self.customer.with_user(self.portal)
         self.assertEqual(own_company.sudo(False).name, "Batumi Port Logistics")
         for field in PROFILE_FIELDS + MONEY_FIELDS:
             self.assertDenied(own_company.read, [field])
-        for model in ("retention.review", "retention.followup.rule", "retention.followup.log"):
+        for model in (
+            "retention.review",
+            "retention.followup.rule",
+            "retention.followup.log",
+            "retention.feedback",
+        ):
             for user in (self.portal, self.public):
                 self.assertDenied(self.env[model].with_user(user).search, [])
         # the invoice is the portal user's to see, our flags on it are not
@@ -203,6 +220,14 @@ class TestCompanies(AccessAssertions, RetentionCase):
         cls.review_b = cls.env["retention.review"].create(
             {"partner_id": cls.customer.id, "company_id": cls.company_b.id}
         )
+        cls.feedback_b = cls.env["retention.feedback"].create(
+            {
+                "partner_id": cls.customer.id,
+                "contact_id": cls.contact.id,
+                "company_id": cls.company_b.id,
+                "kind": "csat",
+            }
+        )
 
     def test_figures_of_one_company_are_never_shown_in_another(self):
         as_a = self.customer.with_user(self.user_a)
@@ -214,7 +239,7 @@ class TestCompanies(AccessAssertions, RetentionCase):
         )
 
     def test_records_of_another_company_are_invisible(self):
-        for record in (self.rule_b, self.review_b):
+        for record in (self.rule_b, self.review_b, self.feedback_b):
             Model = self.env[record._name].with_user(self.user_a)
             self.assertFalse(Model.search([("id", "=", record.id)]), record._name)
             with self.assertRaises(AccessError):

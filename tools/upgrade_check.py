@@ -48,13 +48,16 @@ else:
     # the 18.0.1.1.0 migration marks every customer for a refresh by the new engine
     env.cr.execute("SELECT COUNT(*) FROM res_partner WHERE retention_dirty")
     marked = env.cr.fetchone()[0]
+    # and rebuilds the analytics history that the install hook would have built
+    snapshots = env["retention.snapshot"].search_count([])
     ok = (
         not lost
         and before["retention.review"] > 0
         and before["retention.followup.log"] > 0
         and marked >= before["customers_with_figures"]
+        and snapshots > 0
     )
     print(
         f"UPGRADE_RESULT ok={ok} version={version} kept={sorted(before)} changed={lost} "
-        f"marked_for_refresh={marked}"
+        f"marked_for_refresh={marked} snapshots={snapshots}"
     )

@@ -17,6 +17,16 @@ registry.category("web_tour.tours").add("customer_retention_customers_tour", {
             run: "click",
         },
         {
+            content: "The app opens on its dashboard: go to the customers",
+            trigger:
+                '.o_retention_dashboard .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"], .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"]',
+            run: "click",
+        },
+        {
+            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.res_partner_menu_customers"]',
+            run: "click",
+        },
+        {
             content: "Customers are shown in kanban, one column per stage",
             trigger:
                 '.o_kanban_group:has(.o_column_title:contains("At Risk")) .o_kanban_record:contains("Tour Risky Ltd")',

@@ -1,0 +1,99 @@
+"""Public pages of feedback requests: a customer answers through the private link emailed to
+them, without logging in."""
+
+from odoo import http
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import request
+from odoo.tools.misc import get_lang
+
+from ..engine import feedback as engine
+from ..models.retention_feedback import COMMENT_MAX_LENGTH
+
+PAGE = "customer_retention.retention_feedback_page"
+THANKS = "customer_retention.retention_feedback_page_thanks"
+INVALID = "customer_retention.retention_feedback_page_invalid"
+
+
+class RetentionFeedbackController(http.Controller):
+    @http.route(
+        "/retention/feedback/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def feedback_page(self, token, score=None, **kwargs):
+        """The question, with the current answer (or the score clicked in the email)."""
+        feedback, refusal = self._get_open_feedback(token)
+        if refusal:
+            return refusal
+        values = self._page_values(feedback, token)
+        chosen = self._parse_score(feedback.kind, score)
+        if chosen is not None:
+            values["score"] = chosen
+        return request.render(PAGE, values)
+
+    @http.route(
+        "/retention/feedback/<string:token>/submit",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        sitemap=False,
+    )
+    def feedback_submit(self, token, score=None, comment=None, **kwargs):
+        """Record or change the answer; a bad score or comment shows the question again with
+        the reason, and nothing is stored."""
+        feedback, refusal = self._get_open_feedback(token)
+        if refusal:
+            return refusal
+        _ = request.env._
+        comment = comment or ""
+        parsed = self._parse_score(feedback.kind, score)
+        error = None
+        if parsed is None:
+            low, high = engine.scale_of(feedback.kind)
+            error = _("Choose a score from %(low)s to %(high)s.", low=low, high=high)
+        elif len(comment) > COMMENT_MAX_LENGTH:
+            error = _(
+                "Your comment is too long: %(max)s characters at most.", max=COMMENT_MAX_LENGTH
+            )
+        if not error:
+            try:
+                with request.env.cr.savepoint():
+                    feedback._answer(parsed, comment)
+            except (UserError, ValidationError):
+                error = _("Your answer could not be saved: please check it and send it again.")
+        if error:
+            values = self._page_values(feedback, token)
+            values.update(error=error, score=parsed, comment=comment[:COMMENT_MAX_LENGTH])
+            return request.render(PAGE, values, status=400)
+        return request.render(THANKS, self._page_values(feedback, token))
+
+    # ------------------------------------------------------------------
+    def _get_open_feedback(self, token):
+        """(request, None) for the open request of this token, in its contact's language;
+        else (None, the polite page): unknown, tampered or expired link, no data of anyone."""
+        # sudo: the visitor is not logged in; the unguessable token is their only credential
+        # and gives access to this single request, whose values alone reach the page.
+        feedback = request.env["retention.feedback"].sudo()._find_by_token(token)
+        if not feedback:
+            return None, request.render(INVALID, {"expired": False}, status=404)
+        lang = get_lang(request.env, feedback.contact_id.lang).code
+        request.update_context(lang=lang)
+        feedback = feedback.with_context(lang=lang)
+        if not feedback._is_open():
+            return None, request.render(INVALID, {"expired": True}, status=410)
+        return feedback, None
+
+    def _page_values(self, feedback, token):
+        values = feedback._public_values()
+        values["token"] = token
+        return values
+
+    def _parse_score(self, kind, score):
+        """The score as an integer on the scale of the question, else None."""
+        try:
+            value = int(str(score).strip())
+        except (TypeError, ValueError):
+            return None
+        return value if engine.is_valid_score(kind, value) else None

@@ -1,0 +1,172 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .res_partner import MONEY_GROUPS
+
+COHORT_HELP = (
+    "Customers grouped by the month (or quarter) of their first invoice: one row per customer "
+    "of the cohort and per period since, from the cohort's own period (0) to today. Pick "
+    "Monthly or Quarterly cohorts, then read each cell (cohort x periods later)."
+)
+
+
+class RetentionCohortReport(models.Model):
+    """Cohorts of customers by first invoice, followed period by period (SQL view over
+    retention.snapshot)."""
+
+    _name = "retention.cohort.report"
+    _description = "Retention cohorts"
+    _auto = False
+    _order = "cohort desc, period_offset"
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    account_manager_id = fields.Many2one("res.users", string="Account Manager", readonly=True)
+    country_id = fields.Many2one("res.country", string="Country", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
+    granularity = fields.Selection(
+        [("month", "Monthly cohorts"), ("quarter", "Quarterly cohorts")],
+        readonly=True,
+        help=COHORT_HELP,
+    )
+    cohort = fields.Date(
+        readonly=True, help="First day of the month or quarter of the customers' first invoice."
+    )
+    period = fields.Date(readonly=True, help="The month or quarter the figures are for.")
+    period_offset = fields.Integer(
+        string="Periods Later",
+        readonly=True,
+        aggregator=False,
+        help="Months (monthly cohorts) or quarters (quarterly cohorts) since the cohort's "
+        "first period; 0 is the period of the first invoice.",
+    )
+    cohort_size = fields.Integer(
+        string="Cohort Customers",
+        readonly=True,
+        aggregator="max",
+        help="Customers first invoiced in the cohort's period.",
+    )
+    active_count = fields.Integer(
+        string="Still Active",
+        readonly=True,
+        help="Customers of the cohort active at the end of the period (12-month revenue above "
+        "zero).",
+    )
+    active_share = fields.Float(
+        string="Still Active (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help="Share of the cohort still active at the end of the period: still active / cohort "
+        "customers (each row is 100 when active, 0 when not, and every customer of the cohort "
+        "has one row per period, so the average is the share).",
+    )
+    revenue = fields.Monetary(
+        string="Revenue",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Invoiced to the cohort's customers in the period, net of credit notes.",
+    )
+    revenue_retained_share = fields.Float(
+        string="Revenue Retained (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        groups=MONEY_GROUPS,
+        help="Revenue of the cohort in the period / its revenue in its first period (0). Each "
+        "row carries its revenue x cohort customers / first-period revenue, so the average over "
+        "one cohort's cell is the share; read it per cohort, not on totals.",
+    )
+
+    @property
+    def _table_query(self):
+        # the view reads these tables directly: pending ORM writes must reach them first
+        self.env["retention.snapshot"].flush_model()
+        self.env["res.partner"].flush_model(
+            ["retention_account_manager_id", "country_id", "industry_id"]
+        )
+        return self._cohort_query(fields.Date.context_today(self))
+
+    @api.model
+    def _cohort_query(self, today):
+        current = today.replace(day=1)
+        return SQL(
+            """
+            WITH members AS (
+                SELECT company_id, partner_id, MIN(first_invoice_month) AS first_month
+                  FROM retention_snapshot
+                 WHERE first_invoice_month IS NOT NULL
+                 GROUP BY company_id, partner_id
+            ),
+            kinds AS (
+                SELECT * FROM (VALUES ('month', 1), ('quarter', 3)) AS k(granularity, months)
+            ),
+            grid AS (
+                SELECT m.company_id, m.partner_id, k.granularity, k.months,
+                       date_trunc(k.granularity, m.first_month)::date AS cohort,
+                       g.period::date AS period
+                  FROM members m
+                 CROSS JOIN kinds k
+                 CROSS JOIN LATERAL generate_series(
+                       date_trunc(k.granularity, m.first_month),
+                       date_trunc(k.granularity, %(current)s::date),
+                       make_interval(months => k.months)) AS g(period)
+            ),
+            per_period AS (
+                SELECT s.company_id, s.partner_id, k.granularity,
+                       date_trunc(k.granularity, s.month)::date AS period,
+                       SUM(s.revenue_month) AS revenue,
+                       BOOL_OR(s.is_active AND s.month = LEAST(
+                           (date_trunc(k.granularity, s.month)
+                            + make_interval(months => k.months - 1))::date,
+                           %(current)s::date)) AS active
+                  FROM retention_snapshot s
+                 CROSS JOIN kinds k
+                 GROUP BY 1, 2, 3, 4
+            ),
+            cells AS (
+                SELECT g.company_id, g.partner_id, g.granularity, g.cohort, g.period,
+                       ((EXTRACT(YEAR FROM g.period) * 12 + EXTRACT(MONTH FROM g.period))
+                        - (EXTRACT(YEAR FROM g.cohort) * 12 + EXTRACT(MONTH FROM g.cohort)))::int
+                           / g.months AS period_offset,
+                       COALESCE(pp.active, FALSE) AS active,
+                       COALESCE(pp.revenue, 0) AS revenue
+                  FROM grid g
+                  LEFT JOIN per_period pp
+                    ON pp.company_id = g.company_id AND pp.partner_id = g.partner_id
+                   AND pp.granularity = g.granularity AND pp.period = g.period
+            ),
+            sized AS (
+                SELECT c.*,
+                       COUNT(*) OVER cell AS cohort_size,
+                       SUM(c.revenue) FILTER (WHERE c.period_offset = 0) OVER cohort
+                           AS first_revenue
+                  FROM cells c
+                WINDOW cell AS (PARTITION BY c.company_id, c.granularity, c.cohort, c.period),
+                       cohort AS (PARTITION BY c.company_id, c.granularity, c.cohort)
+            )
+            -- an id computed from the row's key (a customer has one cohort per granularity);
+            -- assumes fewer than 1000 companies
+            SELECT ((s.partner_id::bigint * 1000 + s.company_id) * 2
+                    + CASE s.granularity WHEN 'month' THEN 0 ELSE 1 END) * 10000
+                   + (EXTRACT(YEAR FROM s.period)::int - 1900) * 12
+                   + EXTRACT(MONTH FROM s.period)::int AS id,
+                   s.company_id, co.currency_id, s.partner_id,
+                   p.retention_account_manager_id AS account_manager_id,
+                   p.country_id, p.industry_id,
+                   s.granularity, s.cohort, s.period, s.period_offset, s.cohort_size,
+                   s.active::int AS active_count,
+                   100.0 * s.active::int AS active_share,
+                   s.revenue,
+                   CASE WHEN s.first_revenue > 0
+                        THEN 100.0 * s.revenue * s.cohort_size / s.first_revenue
+                   END AS revenue_retained_share
+              FROM sized s
+              JOIN res_company co ON co.id = s.company_id
+              JOIN res_partner p ON p.id = s.partner_id
+            """,
+            current=current,
+        )

@@ -1,0 +1,448 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
+
+from ..engine import metrics
+from .res_partner import MONEY_GROUPS
+from .retention_metric_report import PERIOD_MONTHS
+
+#: (key, kind, needs money rights, report rows behind the figure)
+KPIS = [
+    ("customer_retention_rate", "percent", False, [("customers_start", "=", 1)]),
+    ("logo_churn_rate", "percent", False, [("customers_lost", "=", 1)]),
+    ("customers_end", "count", False, [("customers_end", "=", 1)]),
+    ("revenue_churn_rate", "percent", True, [("customers_lost", "=", 1)]),
+    ("gross_revenue_retention", "percent", True, [("customers_start", "=", 1)]),
+    ("net_revenue_retention", "percent", True, [("customers_start", "=", 1)]),
+    ("repeat_revenue_share", "percent", True, [("revenue_period", "!=", 0)]),
+    ("revenue_at_risk", "money", True, [("revenue_at_risk", "!=", 0)]),
+    ("average_lifetime_value", "money", True, [("customers_end", "=", 1)]),
+]
+#: The report field whose help explains each figure (the same text as the README).
+KPI_FIELDS = {
+    "customer_retention_rate": "retention_rate",
+    "logo_churn_rate": "churn_rate",
+    "customers_end": "customers_end",
+    "revenue_churn_rate": "revenue_churned",
+    "gross_revenue_retention": "revenue_retained",
+    "net_revenue_retention": "revenue_net_retained",
+    "repeat_revenue_share": "revenue_repeat",
+    "revenue_at_risk": "revenue_at_risk",
+    "average_lifetime_value": "revenue_lifetime",
+}
+#: Metrics where a lower value is better (the trend arrow is red when it goes up).
+LOWER_IS_BETTER = {"logo_churn_rate", "revenue_churn_rate", "revenue_at_risk"}
+COUNT_FIELDS = [
+    "customers_start",
+    "customers_end",
+    "customers_gained",
+    "customers_lost",
+]
+MONEY_FIELDS = [
+    "revenue_start",
+    "revenue_end",
+    "revenue_retained",
+    "revenue_expansion",
+    "revenue_contraction",
+    "revenue_churned",
+    "revenue_period",
+    "revenue_repeat",
+    "revenue_at_risk",
+    "revenue_lifetime",
+]
+CURVE_PERIODS = 12
+UPCOMING_DAYS = 60
+LIST_LIMIT = 8
+
+
+class RetentionDashboard(models.AbstractModel):
+    """The data of the Retention dashboard (client action customer_retention.dashboard)."""
+
+    _name = "retention.dashboard"
+    _description = "Retention dashboard"
+
+    # ------------------------------------------------------------------
+    # Labels
+    # ------------------------------------------------------------------
+    def _kpi_labels(self):
+        _ = self.env._
+        return {
+            "customer_retention_rate": _("Customer Retention"),
+            "logo_churn_rate": _("Logo Churn"),
+            "customers_end": _("Active Customers"),
+            "revenue_churn_rate": _("Revenue Churn"),
+            "gross_revenue_retention": _("Gross Revenue Retention"),
+            "net_revenue_retention": _("Net Revenue Retention"),
+            "repeat_revenue_share": _("Repeat Revenue"),
+            "revenue_at_risk": _("Revenue at Risk"),
+            "average_lifetime_value": _("Avg. Customer Lifetime Value"),
+        }
+
+    def _kpi_help(self):
+        """The (translated) help of the report field each figure sums."""
+        Report = self.env["retention.metric.report"]
+        names = list(KPI_FIELDS.values())
+        described = Report.fields_get([n for n in names if n in Report._fields], ["help"])
+        return {key: described.get(name, {}).get("help", "") for key, name in KPI_FIELDS.items()}
+
+    def _period_label(self, period_type, start):
+        if period_type == "month":
+            return format_date(self.env, start, date_format="MMM yyyy")
+        if period_type == "quarter":
+            return self.env._(
+                "Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year
+            )
+        return str(start.year)
+
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
+    @api.model
+    def get_dashboard_data(self, period_type="month", company_id=None, filters=None):
+        """Everything the dashboard shows, for the running period of that type in that company,
+        with optional filters {account_manager_id, category_id, country_id, industry_id}."""
+        if period_type not in PERIOD_MONTHS:
+            raise UserError(
+                self.env._(
+                    "Unknown period %(period)s: use month, quarter or year.", period=period_type
+                )
+            )
+        company = self.env["res.company"].browse(company_id) if company_id else self.env.company
+        if company not in self.env.user.company_ids:
+            raise UserError(
+                self.env._("You have no access to company %(company)s.", company=company.name)
+            )
+        self = self.with_company(company)
+        money = self.env.user.has_groups(MONEY_GROUPS)
+        today = fields.Date.context_today(self)
+        months = PERIOD_MONTHS[period_type]
+        current = today.replace(day=1) - relativedelta(months=(today.month - 1) % months)
+        step = relativedelta(months=PERIOD_MONTHS[period_type])
+        starts = [current - step * n for n in range(CURVE_PERIODS - 1, -1, -1)]
+        base_domain = [("company_id", "=", company.id), ("period_type", "=", period_type)]
+        base_domain += self._filter_domain(filters or {})
+        by_period = self._period_totals(base_domain, starts, money)
+        history = []
+        for start in starts:
+            figures = metrics.rates(by_period.get(start) or self._empty_totals())
+            history.append(
+                {
+                    "period_start": fields.Date.to_string(start),
+                    "label": self._period_label(period_type, start),
+                    "customer_retention_rate": figures["customer_retention_rate"],
+                    "net_revenue_retention": figures["net_revenue_retention"] if money else None,
+                    "gross_revenue_retention": figures["gross_revenue_retention"]
+                    if money
+                    else None,
+                    "customers_end": figures["customers_end"],
+                    "action": self._report_action(
+                        self.env._(
+                            "Customers of %(period)s", period=self._period_label(period_type, start)
+                        ),
+                        base_domain + [("period_start", "=", start)],
+                    ),
+                }
+            )
+        current_figures = metrics.rates(by_period.get(current) or self._empty_totals())
+        previous_start = current - step
+        previous_figures = metrics.rates(by_period.get(previous_start) or self._empty_totals())
+        if not self._health_known(company, previous_start, period_type, today):
+            previous_figures["revenue_at_risk"] = None
+        kpis = self._kpis(company, money, current_figures, previous_figures, base_domain, current)
+        return {
+            "company_id": company.id,
+            "companies": [{"id": c.id, "name": c.name} for c in self.env.user.company_ids],
+            "period_type": period_type,
+            "period_label": self._period_label(period_type, current),
+            "previous_label": self._period_label(period_type, previous_start),
+            "money": money,
+            "kpis": kpis,
+            "history": history,
+            "at_risk": self._at_risk_customers(company, money) if money else [],
+            "reviews": self._upcoming_reviews(company, today),
+            "renewals": self._upcoming_renewals(company, today),
+            "stages": self._stage_distribution(company),
+            "filter_options": self._filter_options(company),
+            "filters": filters or {},
+        }
+
+    @api.model
+    def _empty_totals(self):
+        return dict.fromkeys(COUNT_FIELDS, 0) | dict.fromkeys(MONEY_FIELDS, 0.0)
+
+    @api.model
+    def _filter_domain(self, filters):
+        domain = []
+        for key, field in (
+            ("account_manager_id", "account_manager_id"),
+            ("country_id", "country_id"),
+            ("industry_id", "industry_id"),
+        ):
+            if filters.get(key):
+                domain.append((field, "=", int(filters[key])))
+        if filters.get("category_id"):
+            domain.append(("category_ids", "in", [int(filters["category_id"])]))
+        return domain
+
+    @api.model
+    def _period_totals(self, domain, starts, money):
+        """Sums of the report rows per period: one grouped query."""
+        aggregates = [f"{name}:sum" for name in COUNT_FIELDS]
+        if money:
+            aggregates += [f"{name}:sum" for name in MONEY_FIELDS]
+        groups = self.env["retention.metric.report"]._read_group(
+            domain + [("period_start", "in", starts)], ["period_start:day"], aggregates
+        )
+        names = COUNT_FIELDS + (MONEY_FIELDS if money else [])
+        result = {}
+        for period_start, *values in groups:
+            totals = self._empty_totals()
+            totals.update({name: value or 0 for name, value in zip(names, values, strict=True)})
+            result[fields.Date.to_date(period_start)] = totals
+        return result
+
+    @api.model
+    def _health_known(self, company, period_start, period_type, today):
+        """Was the health score (hence the at-risk stage) recorded at the end of that period?"""
+        end = min(
+            period_start + relativedelta(months=PERIOD_MONTHS[period_type] - 1),
+            today.replace(day=1),
+        )
+        return bool(
+            self.env["retention.snapshot"].search_count(
+                [
+                    ("company_id", "=", company.id),
+                    ("month", "=", end),
+                    ("health_score", "!=", False),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _format(self, value, kind, company):
+        if value is None:
+            return ""
+        if kind == "percent":
+            return f"{value:.1f} %"
+        if kind == "money":
+            return format_amount(self.env, value, company.currency_id)
+        return str(int(value))
+
+    @api.model
+    def _kpis(self, company, money, current, previous, base_domain, start):
+        labels, helps = self._kpi_labels(), self._kpi_help()
+        result = []
+        for key, kind, needs_money, rows_domain in KPIS:
+            if needs_money and not money:
+                continue
+            value, before = current.get(key), previous.get(key)
+            direction = metrics.trend(value, before, 0.05 if kind == "percent" else 0.0)
+            good = None
+            if direction in ("up", "down"):
+                good = (direction == "up") != (key in LOWER_IS_BETTER)
+            result.append(
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "help": helps[key],
+                    "value": value,
+                    "display": self._format(value, kind, company),
+                    "previous": before,
+                    "previous_display": self._format(before, kind, company),
+                    "trend": direction,
+                    "good": good,
+                    "action": self._report_action(
+                        labels[key], base_domain + [("period_start", "=", start)] + rows_domain
+                    ),
+                }
+            )
+        return result
+
+    @api.model
+    def _report_action(self, name, domain):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "retention.metric.report",
+            "views": [[False, "list"], [False, "pivot"], [False, "graph"]],
+            "domain": domain,
+            "context": {"search_default_group_period": 0},
+        }
+
+    @api.model
+    def _record_action(self, record):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "views": [[False, "form"]],
+        }
+
+    @api.model
+    def _list_action(self, name, model, domain, views=("list", "form")):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "views": [[False, view] for view in views],
+            "domain": domain,
+        }
+
+    @api.model
+    def _at_risk_customers(self, company, money):
+        """The customers at risk now, by 12-month revenue (largest first)."""
+        Partner = self.env["res.partner"].with_company(company)
+        partners = Partner.search([("retention_stage", "=", "at_risk")])
+        revenue = {p.id: p.sudo().retention_revenue_12m for p in partners}
+        top = sorted(partners, key=lambda p: -revenue[p.id])[:LIST_LIMIT]
+        return [
+            {
+                "id": p.id,
+                "name": p.display_name,
+                "health": p.retention_health_score,
+                "revenue": format_amount(self.env, revenue[p.id], company.currency_id),
+                "action": self._record_action(p),
+            }
+            for p in top
+        ] + (
+            [
+                {
+                    "more": len(partners) - LIST_LIMIT,
+                    "action": self._list_action(
+                        self.env._("At-Risk Customers"),
+                        "res.partner",
+                        [("id", "in", partners.ids)],
+                    ),
+                }
+            ]
+            if len(partners) > LIST_LIMIT
+            else []
+        )
+
+    @api.model
+    def _upcoming_reviews(self, company, today):
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "=", "planned"),
+            ("date_planned", "<=", today + timedelta(days=UPCOMING_DAYS)),
+        ]
+        Review = self.env["retention.review"]
+        reviews = Review.search(domain, order="date_planned, id", limit=LIST_LIMIT)
+        return {
+            "count": Review.search_count(domain),
+            "items": [
+                {
+                    "id": r.id,
+                    "name": r.partner_id.display_name,
+                    "date": format_date(self.env, r.date_planned),
+                    "overdue": r.date_planned < today,
+                    "user": r.user_id.name or "",
+                    "action": self._record_action(r),
+                }
+                for r in reviews
+            ],
+            "action": self._list_action(
+                self.env._("Upcoming Reviews"),
+                "retention.review",
+                domain,
+                ("list", "form", "calendar"),
+            ),
+        }
+
+    @api.model
+    def _upcoming_renewals(self, company, today):
+        horizon = today + timedelta(days=UPCOMING_DAYS)
+        partner_domain = [
+            ("retention_renewal_date", ">=", today),
+            ("retention_renewal_date", "<=", horizon),
+            ("company_id", "in", [company.id, False]),
+        ]
+        project_domain = [
+            ("retention_renewal_date", ">=", today),
+            ("retention_renewal_date", "<=", horizon),
+            ("company_id", "in", [company.id, False]),
+        ]
+        partners = self.env["res.partner"].search(partner_domain, order="retention_renewal_date")
+        projects = self.env["project.project"].search(
+            project_domain, order="retention_renewal_date"
+        )
+        items = [
+            (p.retention_renewal_date, p.display_name, self.env._("Customer"), p) for p in partners
+        ] + [
+            (
+                p.retention_renewal_date,
+                p.display_name,
+                p.partner_id.display_name or self.env._("Project"),
+                p,
+            )
+            for p in projects
+        ]
+        items.sort(key=lambda item: (item[0], item[1]))
+        return {
+            "count": len(items),
+            "items": [
+                {
+                    "key": f"{record._name}-{record.id}",
+                    "name": name,
+                    "detail": detail,
+                    "date": format_date(self.env, day),
+                    "action": self._record_action(record),
+                }
+                for day, name, detail, record in items[:LIST_LIMIT]
+            ],
+            "customers_action": self._list_action(
+                self.env._("Customer Renewals"), "res.partner", partner_domain
+            ),
+            "projects_action": self._list_action(
+                self.env._("Project Renewals"), "project.project", project_domain
+            ),
+        }
+
+    @api.model
+    def _stage_distribution(self, company):
+        Partner = self.env["res.partner"].with_company(company)
+        domain = [("retention_stage", "!=", False)]
+        counts = dict(Partner._read_group(domain, ["retention_stage"], ["__count"]))
+        labels = dict(Partner._fields["retention_stage"]._description_selection(self.env))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.res_partner_action_customers"
+        )
+        total = sum(counts.values()) or 1
+        result = []
+        for stage, label in labels.items():
+            count = counts.get(stage, 0)
+            stage_action = dict(action, name=label, domain=[("retention_stage", "=", stage)])
+            stage_action["views"] = [[False, "list"], [False, "kanban"], [False, "form"]]
+            stage_action.pop("view_id", None)
+            result.append(
+                {
+                    "stage": stage,
+                    "label": label,
+                    "count": count,
+                    "share": round(100.0 * count / total, 1),
+                    "action": stage_action,
+                }
+            )
+        return result
+
+    @api.model
+    def _filter_options(self, company):
+        """Account managers, countries and industries of the company's customers; tags."""
+        Partner = self.env["res.partner"].with_company(company)
+        domain = [("retention_stage", "not in", (False, "prospect"))]
+        options = {}
+        for field in ("retention_account_manager_id", "country_id", "industry_id"):
+            groups = Partner._read_group(domain + [(field, "!=", False)], [field], [])
+            key = "account_manager_id" if field == "retention_account_manager_id" else field
+            options[key] = sorted(
+                ({"id": rec.id, "name": rec.display_name} for (rec,) in groups),
+                key=lambda item: item["name"],
+            )
+        tags = self.env["res.partner.category"].search([], limit=200)
+        options["category_id"] = [{"id": t.id, "name": t.display_name} for t in tags]
+        return options

@@ -1,0 +1,506 @@
+import re
+import secrets
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.models import parse_read_group_spec
+from odoo.tools import SQL, consteq, format_date
+
+from ..engine import feedback as engine
+
+KINDS = [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")]
+ORIGINS = [("project", "Project"), ("review", "Account Review"), ("manual", "Manual")]
+STATES = [("requested", "Requested"), ("answered", "Answered"), ("expired", "Expired")]
+CATEGORIES = [
+    (engine.DETRACTOR, "Detractor"),
+    (engine.PASSIVE, "Passive"),
+    (engine.PROMOTER, "Promoter"),
+]
+#: Longest comment a customer may leave (characters).
+COMMENT_MAX_LENGTH = 2000
+#: The tokens made by secrets.token_urlsafe(32): 43 URL-safe base64 characters.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+TEMPLATE_XMLID = "customer_retention.mail_template_feedback_request"
+ALERT_ACTIVITY_XMLID = "customer_retention.mail_activity_type_detractor"
+#: Stored measures whose average, over the answers of their kind only, is the NPS / CSAT.
+POINT_MEASURES = {"nps_points": engine.NPS, "csat_points": engine.CSAT}
+
+
+class RetentionFeedback(models.Model):
+    """One feedback request to a customer contact, and its answer.
+
+    The contact gets an email with a private link (an unguessable token) to a public page
+    asking one question: NPS (0-10) or CSAT (1-5). The answer can be changed until the request
+    expires. Answers feed the satisfaction factor of the health score; a detractor raises an
+    alert activity for the account manager, once per request.
+
+    Odoo's rating.rating is not used to store the answers: its scale is fixed to 1/3/5 and
+    NPS needs 0-10. Ratings still count in the health score next to these answers.
+    """
+
+    _name = "retention.feedback"
+    _description = "Customer Feedback"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_requested desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["partner_id", "contact_id"]
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
+        help="The commercial customer the feedback is about.",
+    )
+    contact_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        required=True,
+        ondelete="cascade",
+        check_company=True,
+        help="Who is asked: the person the email goes to, in their language.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Account Manager",
+        compute="_compute_user_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        help="The customer's account manager (else salesperson) when the request was made; "
+        "gets the detractor alerts.",
+    )
+    origin = fields.Selection(ORIGINS, required=True, default="manual", readonly=True)
+    project_id = fields.Many2one(
+        "project.project", string="Project", index="btree_not_null", ondelete="set null"
+    )
+    review_id = fields.Many2one(
+        "retention.review", string="Account Review", index="btree_not_null", ondelete="set null"
+    )
+    kind = fields.Selection(
+        KINDS,
+        string="Question",
+        required=True,
+        default=lambda self: self.env.company.retention_feedback_kind or engine.NPS,
+        help="NPS: how likely is the customer to recommend you, 0-10. "
+        "CSAT: how satisfied is the customer, 1-5.",
+    )
+    score = fields.Integer(aggregator="avg", readonly=True)
+    comment = fields.Text(readonly=True, help="What the customer wrote, as plain text.")
+    state = fields.Selection(
+        STATES,
+        string="Status",
+        required=True,
+        default="requested",
+        readonly=True,
+        index=True,
+        tracking=True,
+    )
+    date_requested = fields.Datetime(
+        string="Requested On", required=True, readonly=True, default=fields.Datetime.now
+    )
+    date_expiry = fields.Datetime(
+        string="Expires On",
+        compute="_compute_date_expiry",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The link can be used, and the answer changed, until then.",
+    )
+    date_answered = fields.Datetime(string="Answered On", readonly=True, index=True)
+    category = fields.Selection(
+        CATEGORIES,
+        compute="_compute_measures",
+        store=True,
+        index=True,
+        help="NPS: promoters 9-10, passives 7-8, detractors 0-6. "
+        "CSAT: promoters 4-5, passives 3, detractors 1-2.",
+    )
+    nps_points = fields.Integer(
+        string="NPS",
+        compute="_compute_measures",
+        store=True,
+        aggregator="avg",
+        help="Average it over answers to get the NPS: +100 per promoter, -100 per detractor, "
+        "0 per passive. In pivots and graphs the average counts answered NPS requests only, so "
+        "the figure of each group IS its NPS (-100 to +100).",
+    )
+    csat_points = fields.Integer(
+        string="CSAT (%)",
+        compute="_compute_measures",
+        store=True,
+        aggregator="avg",
+        help="Average it over answers to get the CSAT: 100 per answer of 4-5, else 0. In "
+        "pivots and graphs the average counts answered CSAT requests only, so the figure of "
+        "each group IS its CSAT (% satisfied).",
+    )
+    access_token = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: secrets.token_urlsafe(32),
+        groups="base.group_system",  # the link is built with sudo; users never read the secret
+        help="Technical: the secret in the link sent to the contact.",
+    )
+    alert_activity_id = fields.Many2one(
+        "mail.activity", string="Detractor Alert", readonly=True, copy=False, ondelete="set null"
+    )
+    alerted = fields.Boolean(
+        readonly=True, copy=False, help="A detractor alert was raised for this request."
+    )
+
+    _sql_constraints = [
+        ("access_token_unique", "UNIQUE (access_token)", "Feedback links must be unique."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("partner_id")
+    def _compute_user_id(self):
+        for feedback in self:
+            partner = feedback.partner_id.sudo()
+            feedback.user_id = partner.retention_account_manager_id or partner.user_id
+
+    @api.depends("date_requested", "company_id")
+    def _compute_date_expiry(self):
+        for feedback in self:
+            days = feedback.company_id.sudo().retention_feedback_validity_days or 30
+            start = feedback.date_requested or fields.Datetime.now()
+            feedback.date_expiry = start + timedelta(days=days)
+
+    @api.depends("kind", "score", "state")
+    def _compute_measures(self):
+        for feedback in self:
+            answered = feedback.state == "answered"
+            kind, score = feedback.kind, feedback.score
+            feedback.category = engine.category_of(kind, score) if answered else False
+            feedback.nps_points = engine.nps_points(kind, score) if answered else 0
+            feedback.csat_points = engine.csat_points(kind, score) if answered else 0
+
+    @api.depends("partner_id", "kind", "date_requested")
+    def _compute_display_name(self):
+        labels = dict(KINDS)
+        for feedback in self:
+            feedback.display_name = self.env._(
+                "%(kind)s of %(customer)s, %(date)s",
+                kind=labels.get(feedback.kind, ""),
+                customer=feedback.partner_id.display_name or "",
+                date=format_date(self.env, feedback.date_requested),
+            )
+
+    # ------------------------------------------------------------------
+    # Pivot and graph: the average of the points counts the answers of their kind only
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec != "__count":
+            fname, _property, func = parse_read_group_spec(aggregate_spec)
+            if func == "avg" and fname in POINT_MEASURES:
+                super()._read_group_select(aggregate_spec, query)  # access checks
+                return SQL(
+                    "AVG(CASE WHEN %s = %s AND %s = 'answered' THEN %s END)",
+                    self._field_to_sql(self._table, "kind", query),
+                    POINT_MEASURES[fname],
+                    self._field_to_sql(self._table, "state", query),
+                    self._field_to_sql(self._table, fname, query),
+                )
+        return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("kind", "score", "state")
+    def _check_score(self):
+        for feedback in self:
+            if feedback.state != "answered" and not feedback.score:
+                continue
+            if not engine.is_valid_score(feedback.kind, feedback.score):
+                low, high = engine.scale_of(feedback.kind)
+                raise ValidationError(
+                    self.env._(
+                        "The score must be a whole number from %(low)s to %(high)s, not %(score)s.",
+                        low=low,
+                        high=high,
+                        score=feedback.score,
+                    )
+                )
+
+    @api.constrains("comment")
+    def _check_comment(self):
+        for feedback in self:
+            if feedback.comment and len(feedback.comment) > COMMENT_MAX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The comment is too long: %(max)s characters at most, not %(length)s.",
+                        max=COMMENT_MAX_LENGTH,
+                        length=len(feedback.comment),
+                    )
+                )
+
+    @api.constrains("partner_id", "contact_id")
+    def _check_contact(self):
+        for feedback in self:
+            if feedback.partner_id != feedback.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "Feedback is about a commercial customer (a company or an individual), "
+                        "not %(partner)s.",
+                        partner=feedback.partner_id.display_name,
+                    )
+                )
+            if feedback.contact_id.commercial_partner_id != feedback.partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The contact %(contact)s does not belong to the customer %(customer)s.",
+                        contact=feedback.contact_id.display_name,
+                        customer=feedback.partner_id.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # The public link
+    # ------------------------------------------------------------------
+    def _get_feedback_url(self):
+        """The absolute link of the public page of this request."""
+        self.ensure_one()
+        return f"{self.get_base_url()}/retention/feedback/{self.sudo().access_token}"
+
+    def _email_score_links(self):
+        """[(score, link)] for the email: each link opens the page with that score chosen
+        (nothing is recorded until the customer sends the form)."""
+        self.ensure_one()
+        low, high = engine.scale_of(self.kind)
+        url = self._get_feedback_url()
+        return [(score, f"{url}?score={score}") for score in range(low, high + 1)]
+
+    @api.model
+    def _find_by_token(self, token):
+        """The request of this token (as superuser), or an empty recordset for a malformed,
+        unknown or tampered token. The database finds the candidate by its unique token; the
+        comparison is then repeated in constant time."""
+        if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
+            return self.browse()
+        feedback = self.sudo().search([("access_token", "=", token)], limit=1)
+        if not feedback or not consteq(feedback.access_token, token):
+            return self.browse()
+        return feedback
+
+    def _is_open(self):
+        """Whether the link can still be used: not expired (by date or by the job)."""
+        self.ensure_one()
+        return self.state != "expired" and fields.Datetime.now() < self.date_expiry
+
+    def _public_values(self):
+        """The only data of this request the public page shows: no record reaches it."""
+        self.ensure_one()
+        low, high = engine.scale_of(self.kind)
+        company = self.company_id
+        return {
+            "feedback_kind": self.kind,
+            "scores": list(range(low, high + 1)),
+            "low": low,
+            "high": high,
+            "score": self.score if self.state == "answered" else None,
+            "comment": self.comment or "",
+            "answered": self.state == "answered",
+            "company_name": company.name,
+            "company_id": company.id,
+            "project_name": self.project_id.name or "",
+            "expiry": format_date(self.env, self.date_expiry),
+            "comment_max": COMMENT_MAX_LENGTH,
+        }
+
+    # ------------------------------------------------------------------
+    # Requesting
+    # ------------------------------------------------------------------
+    @api.model
+    def _contact_for(self, partner):
+        """Who to ask on behalf of this partner: itself when it has an email, else the first
+        contact of its company that has one. UserError when nobody can be emailed."""
+        partner = partner.sudo()
+        if partner.email:
+            return partner
+        customer = partner.commercial_partner_id
+        contact = (customer | customer.child_ids).filtered(lambda p: p.email and p.active)[:1]
+        if not contact:
+            raise UserError(
+                self.env._(
+                    "Nobody can be asked for feedback at %(customer)s: add an email address to "
+                    "the customer or one of its contacts.",
+                    customer=customer.display_name,
+                )
+            )
+        return contact
+
+    @api.model
+    def _request(
+        self, partner, kind=None, origin="manual", project=None, review=None, company=None
+    ):
+        """Create a request to ``partner`` (a contact, or a customer: its emailable contact)
+        and email it; returns the new request."""
+        company = company or self.env.company
+        contact = self._contact_for(partner)
+        feedback = self.create(
+            {
+                "partner_id": contact.commercial_partner_id.id,
+                "contact_id": contact.id,
+                "company_id": company.id,
+                "kind": kind or company.retention_feedback_kind or engine.NPS,
+                "origin": origin,
+                "project_id": project.id if project else False,
+                "review_id": review.id if review else False,
+            }
+        )
+        feedback._send_request()
+        return feedback
+
+    def _send_request(self):
+        """Email the request with its link, in the contact's language; logged on the request."""
+        template = self.env.ref(TEMPLATE_XMLID)
+        for feedback in self:
+            feedback.message_post_with_source(
+                template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+
+    def action_send_again(self):
+        """Send the email again (same link); a request that expired gets a new date."""
+        for feedback in self:
+            if feedback.state == "expired":
+                # the expiry date follows the new request date (computed)
+                feedback.write({"state": "requested", "date_requested": fields.Datetime.now()})
+        self._send_request()
+        return True
+
+    def action_open_public_page(self):
+        """Preview the page the customer sees (opens the link)."""
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "url": self._get_feedback_url(), "target": "new"}
+
+    @api.model
+    def _notify_requested(self, feedback):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Feedback request sent to %(contact)s.", contact=feedback.contact_id.name
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Answering (public page)
+    # ------------------------------------------------------------------
+    def _answer(self, score, comment=None):
+        """Record (or change) the answer of an open request; ValidationError on a bad score or
+        comment, UserError when the request expired. Called as superuser by the public page."""
+        self.ensure_one()
+        if not self._is_open():
+            raise UserError(self.env._("This feedback request has expired."))
+        comment = (comment or "").strip() or False
+        first = self.state != "answered"
+        self.write(
+            {
+                "score": score,
+                "comment": comment,
+                "state": "answered",
+                "date_answered": fields.Datetime.now(),
+            }
+        )
+        if self.category == engine.DETRACTOR:
+            self._raise_detractor_alert()
+        elif self.alert_activity_id:
+            self._update_alert_note()
+        self.message_post(
+            body=self.env._(
+                "%(who)s %(action)s: %(score)s.",
+                who=self.contact_id.name,
+                action=self.env._("answered") if first else self.env._("changed the answer"),
+                score=self.score,
+            ),
+            subtype_xmlid="mail.mt_note",
+            author_id=self.contact_id.id,
+        )
+        self.env["retention.profile.builder"]._mark_dirty(self.partner_id.ids)
+        return True
+
+    def _alert_assignee(self):
+        """The account manager, else the salesperson, else the company's fallback reviewer
+        (as reviews choose), else whoever requested the feedback."""
+        self.ensure_one()
+        user = self.env["retention.review"]._reviewer_for(self.partner_id, self.company_id)
+        if not user and self.create_uid and not self.create_uid.share:
+            user = self.create_uid
+        return user
+
+    def _alert_note(self):
+        self.ensure_one()
+        note = Markup("<p>%s</p>") % self.env._(
+            "%(contact)s answered %(score)s to the %(kind)s question.",
+            contact=self.contact_id.name,
+            score=self.score,
+            kind=dict(KINDS)[self.kind],
+        )
+        if self.comment:
+            note += Markup("<blockquote>%s</blockquote>") % self.comment
+        return note + Markup("<p>%s</p>") % self._get_html_link(title=self.display_name)
+
+    def _raise_detractor_alert(self):
+        """One alert activity per request on the customer, for the account manager; a
+        changed answer updates it instead of adding another."""
+        self.ensure_one()
+        if self.alerted:
+            if self.alert_activity_id:
+                self._update_alert_note()
+            return
+        user = self._alert_assignee()
+        activity = self.env["mail.activity"]
+        if user:
+            activity = self.partner_id.sudo().activity_schedule(
+                ALERT_ACTIVITY_XMLID,
+                summary=self.env._(
+                    "Detractor feedback: call %(contact)s", contact=self.contact_id.name
+                ),
+                note=self._alert_note(),
+                user_id=user.id,
+                date_deadline=fields.Date.context_today(self),
+            )
+        self.write({"alerted": True, "alert_activity_id": activity.id})
+
+    def _update_alert_note(self):
+        self.alert_activity_id.sudo().write({"note": self._alert_note()})
+
+    # ------------------------------------------------------------------
+    # Expiry
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_expire_requests(self):
+        """Daily: unanswered requests past their expiry date become expired (one UPDATE;
+        the public page refuses them already by date)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_feedback SET state = 'expired', write_date = %(now)s
+                 WHERE state = 'requested' AND date_expiry <= %(now)s
+                """,
+                now=fields.Datetime.now(),
+            )
+        )
+        expired = self.env.cr.rowcount
+        self.invalidate_model(["state"])
+        self.env["ir.cron"]._notify_progress(done=expired, remaining=0)
+        return expired

@@ -1,0 +1,291 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+
+PERIOD_TYPES = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+# One text per metric, shared by the fields' help, the dashboard and the README.
+METRIC_HELP = {
+    "customer_retention_rate": "Customer retention rate: (customers active at the end of the "
+    "period - customers gained in the period) / customers active at the start. Gained = active "
+    "at the end but not at the start: new customers and won-back ones.",
+    "logo_churn_rate": "Logo churn rate: customers active at the start and no longer active at "
+    "the end / customers active at the start.",
+    "revenue_churn_rate": "Revenue churn: the 12-month revenue (at the start) of the customers "
+    "lost in the period / the 12-month revenue of all customers active at the start.",
+    "gross_revenue_retention": "Gross revenue retention: the 12-month revenue of the customers "
+    "active at the start, minus what was lost to churn and contraction (at most their start "
+    "revenue each) / their 12-month revenue at the start. Never above 100%.",
+    "net_revenue_retention": "Net revenue retention: the same with expansion: the 12-month "
+    "revenue at the end of the customers active at the start / their 12-month revenue at the "
+    "start. Above 100% when existing customers grow.",
+    "repeat_revenue_share": "Repeat revenue share: revenue invoiced in the period to customers "
+    "first invoiced in an earlier period / all revenue invoiced in the period.",
+    "revenue_at_risk": "Revenue at risk: the 12-month revenue of the customers in the 'At "
+    "Risk' stage at the end of the period (known from the months the daily job ran, as it "
+    "needs the health score).",
+    "average_lifetime_value": "Average customer lifetime value: revenue invoiced from their "
+    "first invoice to the end of the period, per customer active at the end.",
+}
+
+REPORT_HELP = (
+    "One row per customer, company and period. A customer is active when its 12-month revenue "
+    "(posted customer invoices minus credit notes, untaxed, in the company's currency) is above "
+    "zero; a period starts at the end of the month before it. Filter one period type (Month, "
+    "Quarter or Year) before reading the figures. The rates (%) average correctly over any "
+    "grouping; the revenue columns are numerators: gross and net revenue retention and revenue "
+    "churn divide them by the 12-month revenue at start, repeat revenue by the revenue in "
+    "period, lifetime revenue by the customers at end (the dashboard shows the rates)."
+)
+
+
+class RetentionMetricReport(models.Model):
+    """Customers per period: sums of these rows give the retention metrics (SQL view over
+    retention.snapshot)."""
+
+    _name = "retention.metric.report"
+    _description = "Retention metrics per period"
+    _auto = False
+    _order = "period_start desc, company_id, partner_id"
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    account_manager_id = fields.Many2one("res.users", string="Account Manager", readonly=True)
+    country_id = fields.Many2one("res.country", string="Country", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
+    period_type = fields.Selection(PERIOD_TYPES, readonly=True, help=REPORT_HELP)
+    period_start = fields.Date(string="Period", readonly=True)
+    period_end = fields.Date(
+        string="Period End Month",
+        readonly=True,
+        help="The month whose end closes the period (this month for the running period).",
+    )
+    first_invoice_month = fields.Date(string="Cohort", readonly=True)
+    stage_end = fields.Selection(RETENTION_STAGES, string="Stage at End", readonly=True)
+
+    customers_start = fields.Integer(
+        string="Customers at Start", readonly=True, help="Active at the start of the period."
+    )
+    customers_end = fields.Integer(
+        string="Customers at End",
+        readonly=True,
+        help="Customers whose 12-month revenue (posted invoices minus credit notes) is above "
+        "zero at the end of the period.",
+    )
+    customers_gained = fields.Integer(
+        string="Customers Gained",
+        readonly=True,
+        help="Active at the end, not at the start: new and won-back customers.",
+    )
+    customers_new = fields.Integer(
+        string="New Customers", readonly=True, help="First invoiced in the period."
+    )
+    customers_won_back = fields.Integer(
+        string="Won-back Customers",
+        readonly=True,
+        help="Gained in the period after having been invoiced before.",
+    )
+    customers_lost = fields.Integer(
+        string="Customers Lost", readonly=True, help="Active at the start, not at the end."
+    )
+    customers_retained = fields.Integer(
+        string="Customers Retained", readonly=True, help="Active at the start and at the end."
+    )
+    retention_rate = fields.Float(
+        string="Customer Retention Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help=METRIC_HELP["customer_retention_rate"],
+    )
+    churn_rate = fields.Float(
+        string="Logo Churn Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help=METRIC_HELP["logo_churn_rate"],
+    )
+    revenue_start = fields.Monetary(
+        string="12-month Revenue at Start",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Of the customers active at the start: the base of revenue retention and churn.",
+    )
+    revenue_end = fields.Monetary(
+        string="12-month Revenue at End",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Of the customers active at the end.",
+    )
+    revenue_retained = fields.Monetary(
+        string="Revenue Retained (gross)",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["gross_revenue_retention"],
+    )
+    revenue_net_retained = fields.Monetary(
+        string="Revenue Retained (net)",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["net_revenue_retention"],
+    )
+    revenue_expansion = fields.Monetary(
+        string="Expansion",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Growth of the 12-month revenue of customers active at the start and the end.",
+    )
+    revenue_contraction = fields.Monetary(
+        string="Contraction",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Decrease of the 12-month revenue of customers active at the start and the end.",
+    )
+    revenue_churned = fields.Monetary(
+        string="Churned Revenue",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["revenue_churn_rate"],
+    )
+    revenue_period = fields.Monetary(
+        string="Revenue in Period",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help="Invoiced in the period, net of credit notes.",
+    )
+    revenue_repeat = fields.Monetary(
+        string="Repeat Revenue",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["repeat_revenue_share"],
+    )
+    revenue_at_risk = fields.Monetary(
+        string="Revenue at Risk",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["revenue_at_risk"],
+    )
+    revenue_lifetime = fields.Monetary(
+        string="Lifetime Revenue",
+        readonly=True,
+        groups=MONEY_GROUPS,
+        help=METRIC_HELP["average_lifetime_value"],
+    )
+
+    @property
+    def _table_query(self):
+        # the view reads these tables directly: pending ORM writes must reach them first
+        self.env["retention.snapshot"].flush_model()
+        self.env["res.partner"].flush_model(
+            ["retention_account_manager_id", "country_id", "industry_id"]
+        )
+        return self._metric_query(fields.Date.context_today(self))
+
+    @api.model
+    def _metric_query(self, today):
+        current = today.replace(day=1)
+        return SQL(
+            """
+            WITH contributions AS (
+                -- a snapshot closes the periods whose last (or current) month it is ...
+                SELECT s.company_id, s.partner_id, t.period_type,
+                       date_trunc(t.period_type, s.month)::date AS period_start,
+                       FALSE AS active_start, 0 AS rev_start,
+                       s.is_active AND s.month = e.end_month AS active_end,
+                       CASE WHEN s.month = e.end_month THEN s.revenue_12m ELSE 0 END AS rev_end,
+                       CASE WHEN s.month = e.end_month THEN s.revenue_lifetime END AS lifetime,
+                       CASE WHEN s.month = e.end_month THEN s.stage END AS stage_end,
+                       s.revenue_month AS rev_period, s.first_invoice_month
+                  FROM retention_snapshot s
+                 CROSS JOIN (VALUES ('month', 1), ('quarter', 3), ('year', 12))
+                       AS t(period_type, months)
+                 CROSS JOIN LATERAL (
+                       SELECT LEAST((date_trunc(t.period_type, s.month)
+                                     + make_interval(months => t.months - 1))::date,
+                                    %(current)s::date) AS end_month) e
+                UNION ALL
+                -- ... and opens the period that starts the month after it
+                SELECT s.company_id, s.partner_id, t.period_type,
+                       (s.month + interval '1 month')::date,
+                       s.is_active, s.revenue_12m, FALSE, 0, NULL, NULL, 0, s.first_invoice_month
+                  FROM retention_snapshot s
+                 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS t(period_type)
+                 WHERE s.month < %(current)s
+                   AND date_trunc(t.period_type, s.month + interval '1 month')
+                       = s.month + interval '1 month'
+            ),
+            periods AS (
+                SELECT company_id, partner_id, period_type, period_start,
+                       BOOL_OR(active_start) AS active_start,
+                       SUM(rev_start) AS rev_start,
+                       BOOL_OR(active_end) AS active_end,
+                       SUM(rev_end) AS rev_end,
+                       MAX(lifetime) AS lifetime,
+                       MAX(stage_end) AS stage_end,
+                       SUM(rev_period) AS rev_period,
+                       MAX(first_invoice_month) AS first_invoice_month
+                  FROM contributions
+                 GROUP BY company_id, partner_id, period_type, period_start
+            )
+            -- an id computed from the row's key (no ROW_NUMBER(): it would stop the period
+            -- filters from reaching the snapshots); assumes fewer than 1000 companies
+            SELECT ((r.partner_id::bigint * 1000 + r.company_id) * 4
+                    + CASE r.period_type WHEN 'month' THEN 1 WHEN 'quarter' THEN 2 ELSE 3 END)
+                   * 10000
+                   + (EXTRACT(YEAR FROM r.period_start)::int - 1900) * 12
+                   + EXTRACT(MONTH FROM r.period_start)::int AS id,
+                   r.company_id, c.currency_id, r.partner_id,
+                   p.retention_account_manager_id AS account_manager_id,
+                   p.country_id, p.industry_id,
+                   r.period_type, r.period_start,
+                   LEAST((r.period_start + make_interval(months => CASE r.period_type
+                          WHEN 'month' THEN 0 WHEN 'quarter' THEN 2 ELSE 11 END))::date,
+                         %(current)s::date) AS period_end,
+                   r.first_invoice_month, r.stage_end,
+                   r.active_start::int AS customers_start,
+                   r.active_end::int AS customers_end,
+                   (r.active_end AND NOT r.active_start)::int AS customers_gained,
+                   (r.active_end AND NOT r.active_start
+                    AND r.first_invoice_month >= r.period_start)::int AS customers_new,
+                   (r.active_end AND NOT r.active_start
+                    AND r.first_invoice_month < r.period_start)::int AS customers_won_back,
+                   (r.active_start AND NOT r.active_end)::int AS customers_lost,
+                   (r.active_start AND r.active_end)::int AS customers_retained,
+                   CASE WHEN r.active_start THEN 100.0 * r.active_end::int END
+                       AS retention_rate,
+                   CASE WHEN r.active_start THEN 100.0 * (NOT r.active_end)::int END
+                       AS churn_rate,
+                   CASE WHEN r.active_start THEN GREATEST(r.rev_start, 0) ELSE 0 END
+                       AS revenue_start,
+                   CASE WHEN r.active_end THEN r.rev_end ELSE 0 END AS revenue_end,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN LEAST(GREATEST(r.rev_start, 0), GREATEST(r.rev_end, 0))
+                        ELSE 0 END AS revenue_retained,
+                   CASE WHEN r.active_start AND r.active_end THEN GREATEST(r.rev_end, 0)
+                        ELSE 0 END AS revenue_net_retained,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN GREATEST(r.rev_end - GREATEST(r.rev_start, 0), 0)
+                        ELSE 0 END AS revenue_expansion,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN GREATEST(GREATEST(r.rev_start, 0) - GREATEST(r.rev_end, 0), 0)
+                        ELSE 0 END AS revenue_contraction,
+                   CASE WHEN r.active_start AND NOT r.active_end
+                        THEN GREATEST(r.rev_start, 0) ELSE 0 END AS revenue_churned,
+                   r.rev_period AS revenue_period,
+                   CASE WHEN r.first_invoice_month < r.period_start THEN r.rev_period
+                        ELSE 0 END AS revenue_repeat,
+                   CASE WHEN r.active_end AND r.stage_end = 'at_risk' THEN r.rev_end
+                        ELSE 0 END AS revenue_at_risk,
+                   CASE WHEN r.active_end THEN r.lifetime ELSE 0 END AS revenue_lifetime
+              FROM periods r
+              JOIN res_company c ON c.id = r.company_id
+              JOIN res_partner p ON p.id = r.partner_id
+             WHERE r.period_start <= %(current)s
+            """,
+            current=current,
+        )

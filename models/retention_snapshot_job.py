@@ -1,0 +1,162 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .retention_snapshot import REBUILD_MONTHS
+
+
+class RetentionSnapshotJob(models.Model):
+    """A (company, month) whose snapshots must be rebuilt: the unit of work of the snapshot job.
+
+    The job claims one row at a time with FOR UPDATE SKIP LOCKED, rebuilds that month and
+    stamps it done for the day, then commits: two workers never take the same month, and a
+    crash leaves the rest to the next run. Posting or cancelling a customer invoice clears the
+    stamp of its month and of every later month (their 12-month revenue moves too).
+    """
+
+    _name = "retention.snapshot.job"
+    _description = "Retention snapshot month to rebuild"
+    _order = "month desc, company_id"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    month = fields.Date(required=True, readonly=True)
+    done_on = fields.Date(readonly=True, help="Day the month was last rebuilt.")
+
+    _sql_constraints = [
+        ("company_month_uniq", "UNIQUE(company_id, month)", "One job per company and month."),
+    ]
+
+    @api.model
+    def _months(self, first, last):
+        months, month = [], first
+        while month <= last:
+            months.append(month)
+            month += relativedelta(months=1)
+        return months
+
+    @api.model
+    def _plan(self, companies, current):
+        """Make sure the last months of every company are due today (or done today)."""
+        first = current - relativedelta(months=REBUILD_MONTHS - 1)
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retention_snapshot_job (company_id, month, create_uid, write_uid,
+                                                    create_date, write_date)
+                SELECT c.id, m.month, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(companies)s::int[]) AS c(id),
+                       unnest(%(months)s::date[]) AS m(month)
+                ON CONFLICT (company_id, month) DO NOTHING
+                """,
+                uid=self.env.uid,
+                companies=companies.ids,
+                months=self._months(first, current),
+            )
+        )
+        # months older than the rebuilt window that nothing marked are kept as history
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM retention_snapshot_job WHERE month < %s AND done_on IS NOT NULL",
+                first,
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _due_domain_sql(self, today):
+        first = today.replace(day=1) - relativedelta(months=REBUILD_MONTHS - 1)
+        return SQL(
+            "(done_on IS NULL OR (done_on < %(today)s AND month >= %(first)s))",
+            today=today,
+            first=first,
+        )
+
+    @api.model
+    def _claim(self, today):
+        """Lock one due (company, month), skipping those another worker holds."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM retention_snapshot_job
+                 WHERE %s
+                 ORDER BY month DESC, company_id
+                 LIMIT 1
+                   FOR UPDATE SKIP LOCKED
+                """,
+                self._due_domain_sql(today),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    @api.model
+    def _pending_count(self, today):
+        self.flush_model()
+        self.env.cr.execute(
+            SQL("SELECT COUNT(*) FROM retention_snapshot_job WHERE %s", self._due_domain_sql(today))
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _mark_done(self, companies, first, last):
+        """The backfill rebuilt these months: nothing left to do for them today."""
+        today = fields.Date.context_today(self)
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retention_snapshot_job (company_id, month, done_on, create_uid,
+                                                    write_uid, create_date, write_date)
+                SELECT c.id, m.month, %(today)s, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(companies)s::int[]) AS c(id),
+                       unnest(%(months)s::date[]) AS m(month)
+                ON CONFLICT (company_id, month) DO UPDATE SET done_on = EXCLUDED.done_on
+                """,
+                today=today,
+                uid=self.env.uid,
+                companies=companies.ids,
+                months=self._months(first, last),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _mark_moves(self, moves):
+        """Customer invoices posted or cancelled: their month and the later ones are due again
+        (up to the current month)."""
+        today = fields.Date.context_today(self)
+        current = today.replace(day=1)
+        firsts = {}
+        for move in moves:
+            if move.move_type in ("out_invoice", "out_refund") and move.invoice_date:
+                month = move.invoice_date.replace(day=1)
+                company = move.company_id.id
+                firsts[company] = min(firsts.get(company, month), month)
+        if not firsts:
+            return False
+        self.flush_model()
+        for company_id, first in firsts.items():
+            months = self._months(min(first, current), current)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO retention_snapshot_job (company_id, month, create_uid, write_uid,
+                                                        create_date, write_date)
+                    SELECT %(company)s, m.month, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                           now() AT TIME ZONE 'UTC'
+                      FROM unnest(%(months)s::date[]) AS m(month)
+                    ON CONFLICT (company_id, month) DO UPDATE SET done_on = NULL
+                     WHERE retention_snapshot_job.done_on IS NOT NULL
+                    """,
+                    company=company_id,
+                    uid=self.env.uid,
+                    months=months,
+                )
+            )
+        self.invalidate_model()
+        return True

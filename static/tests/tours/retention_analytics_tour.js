@@ -1,0 +1,73 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/**
+ * The Retention app opens on its dashboard; a headline figure opens the customers behind it;
+ * the Cohorts analysis shows cohorts by month of first invoice.
+ */
+registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open the Retention app",
+            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
+            run: "click",
+        },
+        {
+            content: "The dashboard shows the headline figures",
+            trigger: ".o_retention_dashboard .o_retention_kpi_customer_retention_rate .o_retention_kpi_value",
+        },
+        {
+            content: "Look at quarters",
+            trigger: '.o_retention_periods button[data-period="quarter"]',
+            run: "click",
+        },
+        {
+            content: "The quarter is selected",
+            trigger: '.o_retention_periods button.btn-primary[data-period="quarter"]',
+        },
+        {
+            content: "The customer at risk is listed",
+            trigger: '.o_retention_at_risk li:contains("Tour Analytics Risky")',
+        },
+        {
+            content: "Open the active customers behind the figure",
+            trigger: ".o_retention_kpi_customers_end",
+            run: "click",
+        },
+        {
+            content: "The customers behind the figure are listed",
+            trigger: '.o_list_view .o_data_row:contains("Tour Analytics Steady")',
+        },
+        {
+            content: "Back to the dashboard",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb li.breadcrumb-item a",
+            run: "click",
+        },
+        {
+            trigger: ".o_retention_dashboard .o_retention_kpis",
+        },
+        {
+            content: "Open the Analysis menu",
+            trigger:
+                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_analysis"]',
+            run: "click",
+        },
+        {
+            content: "Open the cohorts",
+            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_cohort_report_menu"]',
+            run: "click",
+        },
+        {
+            content: "Cohorts are rows, periods since the first invoice are columns",
+            trigger: ".o_pivot .o_pivot_header_cell_opened, .o_pivot th.o_pivot_header_cell_opened",
+        },
+        {
+            content: "The share of customers still active is shown",
+            trigger: '.o_pivot th:contains("Still Active (%)")',
+        },
+    ],
+});

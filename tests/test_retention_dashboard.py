@@ -1,0 +1,134 @@
+"""The dashboard's data method: figures consistent with the report, every figure clickable."""
+
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import TODAY
+from .test_retention_snapshot import RetentionAnalyticsCase
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestRetentionDashboard(RetentionAnalyticsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        today = cls.to_date(TODAY)
+        cls.review = cls.env["retention.review"].create(
+            {
+                "partner_id": cls.a.id,
+                "company_id": cls.company.id,
+                "date_planned": today + timedelta(days=10),
+            }
+        )
+        cls.c.retention_renewal_date = today + timedelta(days=20)
+        cls.Dashboard = cls.env["retention.dashboard"]
+
+    def kpis(self, data):
+        return {kpi["key"]: kpi for kpi in data["kpis"]}
+
+    def test_quarter_kpis_match_the_hand_computed_metrics(self):
+        data = self.Dashboard.get_dashboard_data("quarter", self.company.id)
+        self.assertEqual(data["period_label"], "Q2 2026")
+        self.assertEqual(data["previous_label"], "Q1 2026")
+        kpis = self.kpis(data)
+        self.assertAlmostEqual(kpis["customer_retention_rate"]["value"], 60.0)
+        self.assertEqual(kpis["customer_retention_rate"]["display"], "60.0 %")
+        self.assertAlmostEqual(kpis["logo_churn_rate"]["value"], 40.0)
+        self.assertEqual(kpis["customers_end"]["value"], 4)
+        self.assertAlmostEqual(kpis["gross_revenue_retention"]["value"], 100 * 4500 / 6400)
+        self.assertAlmostEqual(kpis["net_revenue_retention"]["value"], 100 * 4700 / 6400)
+        self.assertAlmostEqual(kpis["revenue_churn_rate"]["value"], 100 * 1400 / 6400)
+        self.assertAlmostEqual(kpis["repeat_revenue_share"]["value"], 70.0)
+        self.assertAlmostEqual(kpis["revenue_at_risk"]["value"], 1200)
+        self.assertAlmostEqual(kpis["average_lifetime_value"]["value"], 1500)
+        # Q1 2026: start (Dec 2025) A, B, D, E; end (March 2026) A, B, C, D, E: nobody lost
+        self.assertAlmostEqual(kpis["customer_retention_rate"]["previous"], 100.0)
+        self.assertEqual(kpis["customer_retention_rate"]["trend"], "down")
+        self.assertFalse(kpis["customer_retention_rate"]["good"])
+        self.assertEqual(kpis["logo_churn_rate"]["trend"], "up")
+        self.assertFalse(kpis["logo_churn_rate"]["good"])
+        # the health score was not recorded in March: revenue at risk then is unknown
+        self.assertIsNone(kpis["revenue_at_risk"]["previous"])
+        self.assertIsNone(kpis["revenue_at_risk"]["trend"])
+        # the help is the definition
+        self.assertIn("customers gained", kpis["customer_retention_rate"]["help"])
+
+    def test_every_kpi_opens_the_rows_behind_it(self):
+        data = self.Dashboard.get_dashboard_data("quarter", self.company.id)
+        kpis = self.kpis(data)
+        Report = self.env["retention.metric.report"]
+
+        def rows(key):
+            action = kpis[key]["action"]
+            self.assertEqual(action["res_model"], "retention.metric.report")
+            return Report.search(action["domain"])
+
+        self.assertEqual(len(rows("customer_retention_rate")), 5)
+        self.assertEqual(rows("logo_churn_rate").partner_id, self.b | self.e)
+        self.assertEqual(rows("revenue_at_risk").partner_id, self.d)
+        self.assertEqual(rows("customers_end").partner_id, self.a | self.c | self.d | self.f)
+
+    def test_history_curve_and_lists(self):
+        data = self.Dashboard.get_dashboard_data("month", self.company.id)
+        self.assertEqual(len(data["history"]), 12)
+        last = data["history"][-1]
+        self.assertEqual(last["period_start"], "2026-06-01")
+        # June 2026: start (May) A, C, D, F (B's May row says it churned); end the same
+        self.assertAlmostEqual(last["customer_retention_rate"], 100.0)
+        Report = self.env["retention.metric.report"]
+        self.assertEqual(
+            Report.search(last["action"]["domain"]).partner_id,
+            self.a | self.b | self.c | self.d | self.f,
+        )
+        # at risk: D, with its 12-month revenue
+        [risky] = data["at_risk"]
+        self.assertEqual(risky["id"], self.d.id)
+        self.assertEqual(risky["action"]["res_id"], self.d.id)
+        # the planned review and the renewal
+        self.assertEqual([r["id"] for r in data["reviews"]["items"]], self.review.ids)
+        self.assertEqual(data["renewals"]["count"], 1)
+        self.assertEqual(data["renewals"]["items"][0]["key"], f"res.partner-{self.c.id}")
+        # stages: D is at risk; a click opens the customers of that stage
+        stages = {stage["stage"]: stage for stage in data["stages"]}
+        self.assertGreaterEqual(stages["at_risk"]["count"], 1)
+        partners = (
+            self.env["res.partner"]
+            .with_company(self.company)
+            .search(stages["at_risk"]["action"]["domain"])
+        )
+        self.assertIn(self.d, partners)
+
+    def test_filters_narrow_the_figures(self):
+        self.a.retention_account_manager_id = self.env.user
+        self.recompute(self.a)  # a stage: the filter offers the managers of customers
+        data = self.Dashboard.get_dashboard_data(
+            "quarter", self.company.id, {"account_manager_id": self.env.user.id}
+        )
+        kpis = self.kpis(data)
+        # A alone: retained, 3000 -> 2500
+        self.assertEqual(kpis["customer_retention_rate"]["value"], 100.0)
+        self.assertAlmostEqual(kpis["gross_revenue_retention"]["value"], 100 * 2500 / 3000)
+        self.assertIn(
+            self.env.user.id, [o["id"] for o in data["filter_options"]["account_manager_id"]]
+        )
+
+    def test_undefined_figures_are_empty(self):
+        """Year 2024: nobody before, so no retention rate: shown empty, not 0."""
+        with freeze_time("2024-06-15"):
+            data = self.Dashboard.get_dashboard_data("year", self.company.id)
+        kpis = self.kpis(data)
+        self.assertIsNone(kpis["customer_retention_rate"]["value"])
+        self.assertEqual(kpis["customer_retention_rate"]["display"], "")
+
+    def test_bad_period(self):
+        with self.assertRaises(UserError):
+            self.Dashboard.get_dashboard_data("week", self.company.id)
+
+    def test_history_dates(self):
+        data = self.Dashboard.get_dashboard_data("year", self.company.id)
+        self.assertEqual(data["history"][-1]["period_start"], str(date(2026, 1, 1)))

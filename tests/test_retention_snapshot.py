@@ -1,0 +1,475 @@
+"""Monthly snapshots and retention metrics on a small hand-built history.
+
+Company currency USD (1 USD = 2 EUR), today 2026-06-15. Customers and invoices:
+
+- A: 2025-04-15 1000, 2025-07-10 1000, 2026-01-10 1000, 2026-06-01 500 (contracts in Q2 2026)
+- B: 2024-03-05 2000, then nothing for 14 months: churned in 2025-03, won back 2025-05-20 800
+- C: 2026-02-10 1500, credit note 2026-03-15 500
+- D: 2025-11-20 2000 EUR (1000 USD), 2026-05-05 400 EUR (200 USD); at risk today
+- E: 2025-04-01 600, nothing since: lost in 2026-04
+- F: 2026-05-10 300, new in Q2 2026
+"""
+
+from collections import defaultdict
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..engine import metrics
+from .common import TODAY, RetentionCase
+
+
+@tagged("post_install", "-at_install")
+class RetentionAnalyticsCase(RetentionCase):
+    """The history above. Subclasses freeze the time (not this base class: freezegun binds a
+    decorated class's setUpClass to that class, which would share its cursor with them)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id = [
+            Command.link(cls.env.ref("customer_retention.group_retention_user").id)
+        ]
+        cls.eur = cls.setup_other_currency("EUR")
+        Partner = cls.env["res.partner"]
+        names = ["A Steady", "B Churner", "C Refunded", "D Euro", "E Lost", "F New"]
+        cls.a, cls.b, cls.c, cls.d, cls.e, cls.f = (
+            Partner.create({"name": f"Analytics {name}", "is_company": True}) for name in names
+        )
+        cls.make_invoice(cls.a, "2025-04-15", 1000)
+        cls.make_invoice(cls.a, "2025-07-10", 1000)
+        cls.make_invoice(cls.a, "2026-01-10", 1000)
+        cls.make_invoice(cls.a, "2026-06-01", 500)
+        cls.make_invoice(cls.b, "2024-03-05", 2000)
+        cls.make_invoice(cls.b, "2025-05-20", 800)
+        invoice_c = cls.make_invoice(cls.c, "2026-02-10", 1500)
+        cls.make_invoice(cls.c, "2026-03-15", 500, move_type="out_refund", reversed_entry=invoice_c)
+        cls.make_invoice(cls.d, "2025-11-20", 2000, currency=cls.eur)
+        cls.make_invoice(cls.d, "2026-05-05", 400, currency=cls.eur)
+        cls.make_invoice(cls.e, "2025-04-01", 600)
+        cls.make_invoice(cls.f, "2026-05-10", 300)
+        # a draft and a cancelled invoice count for nothing
+        cls.make_invoice(cls.a, "2026-06-02", 9999, post=False)
+        cls.make_invoice(cls.f, "2026-06-03", 7777).button_cancel()
+        # D is at risk today (as the profile builder would have found)
+        cls.d.with_company(cls.company).write(
+            {"retention_stage": "at_risk", "retention_health_score": 35}
+        )
+        cls.customers = cls.a | cls.b | cls.c | cls.d | cls.e | cls.f
+        cls.Snapshot = cls.env["retention.snapshot"]
+        cls.Snapshot._backfill(cls.company)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def snapshots(self):
+        """{(partner, month): (revenue_month, revenue_12m, lifetime, active, new, won back,
+        cohort, stage, health)} of the company."""
+        rows = self.Snapshot.search([("company_id", "=", self.company.id)])
+        return {
+            (r.partner_id.id, r.month): (
+                round(r.revenue_month, 2),
+                round(r.revenue_12m, 2),
+                round(r.revenue_lifetime, 2),
+                r.is_active,
+                r.is_new,
+                r.is_won_back,
+                r.first_invoice_month,
+                r.stage,
+                r.health_score,
+            )
+            for r in rows
+        }
+
+    def snap(self, partner, month):
+        return self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("partner_id", "=", partner.id),
+                ("month", "=", month),
+            ]
+        )
+
+    def live_monthly_revenue(self):
+        """Revenue per (partner, month) straight from the posted invoices, by the ORM."""
+        moves = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ]
+        )
+        revenue = defaultdict(float)
+        for move in moves:
+            revenue[move.commercial_partner_id.id, move.invoice_date.replace(day=1)] += (
+                move.amount_untaxed_signed
+            )
+        return revenue
+
+    def live_period(self, start, months):
+        """CustomerPeriod rows computed in Python from the invoices (the reference)."""
+        revenue = self.live_monthly_revenue()
+        today = date(2026, 6, 1)
+        end = min(start + relativedelta(months=months - 1), today)
+        before = start - relativedelta(months=1)
+
+        def t12m(partner, month):
+            return sum(revenue[partner, month - relativedelta(months=n)] for n in range(12))
+
+        def lifetime(partner, month):
+            return sum(v for (p, m), v in revenue.items() if p == partner and m <= month)
+
+        firsts = {}
+        for (partner, month), _value in revenue.items():
+            firsts[partner] = min(firsts.get(partner, month), month)
+        rows = []
+        for partner in self.customers:
+            pid = partner.id
+            t_start, t_end = t12m(pid, before), t12m(pid, end)
+            period = sum(
+                revenue[pid, start + relativedelta(months=n)]
+                for n in range(months)
+                if start + relativedelta(months=n) <= end
+            )
+            rows.append(
+                metrics.CustomerPeriod(
+                    active_start=t_start > 0,
+                    active_end=t_end > 0,
+                    revenue_start=t_start,
+                    revenue_end=t_end,
+                    revenue_period=period,
+                    repeat=pid in firsts and firsts[pid] < start,
+                    at_risk=partner == self.d,
+                    revenue_lifetime=lifetime(pid, end),
+                )
+            )
+        return metrics.summarize(rows)
+
+    def report_totals(self, period_type, start):
+        Report = self.env["retention.metric.report"]
+        fields = [
+            "customers_start",
+            "customers_end",
+            "customers_gained",
+            "customers_new",
+            "customers_won_back",
+            "customers_lost",
+            "revenue_start",
+            "revenue_end",
+            "revenue_retained",
+            "revenue_net_retained",
+            "revenue_expansion",
+            "revenue_contraction",
+            "revenue_churned",
+            "revenue_period",
+            "revenue_repeat",
+            "revenue_at_risk",
+            "revenue_lifetime",
+        ]
+        [values] = Report._read_group(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", period_type),
+                ("period_start", "=", start),
+            ],
+            [],
+            [f"{f}:sum" for f in fields] + ["retention_rate:avg", "churn_rate:avg"],
+        )
+        names = fields + ["retention_rate", "churn_rate"]
+        # no row at all (a period before the first invoice): sums are empty
+        totals = {name: value or 0 for name, value in zip(names, values, strict=True)}
+        return metrics.rates(totals)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestRetentionSnapshot(RetentionAnalyticsCase):
+    def test_snapshots_of_a_steady_customer(self):
+        rows = self.snapshots()
+        a = self.a.id
+        april = date(2025, 4, 1)
+        self.assertEqual(rows[a, april], (1000, 1000, 1000, True, True, False, april, "new", 0))
+        self.assertEqual(rows[a, date(2025, 7, 1)][:4], (1000, 2000, 2000, True))
+        self.assertEqual(rows[a, date(2025, 7, 1)][7], "active")
+        # March 2026: April 2025 + July 2025 + January 2026
+        self.assertEqual(rows[a, date(2026, 3, 1)][:3], (0, 3000, 3000))
+        # June 2026 (current month): April 2025 has left the window; the draft is not counted
+        self.assertEqual(rows[a, date(2026, 6, 1)][:3], (500, 2500, 3500))
+        months = sorted(m for (p, m) in rows if p == a)
+        # every month from the first invoice to today, nothing before
+        self.assertEqual(months[0], april)
+        self.assertEqual(len(months), 15)
+
+    def test_churn_and_return(self):
+        rows = self.snapshots()
+        b = self.b.id
+        self.assertTrue(rows[b, date(2025, 2, 1)][3])
+        # March 2025: 12 months without invoice -> churned (one row to say so), then no row
+        self.assertEqual(rows[b, date(2025, 3, 1)][1:4], (0, 2000, False))
+        self.assertEqual(rows[b, date(2025, 3, 1)][7], "churned")
+        self.assertNotIn((b, date(2025, 4, 1)), rows)
+        # May 2025: invoiced again: active, won back, not new; cohort stays March 2024
+        self.assertEqual(
+            rows[b, date(2025, 5, 1)],
+            (800, 800, 2800, True, False, True, date(2024, 3, 1), "won_back", 0),
+        )
+        self.assertEqual(rows[b, date(2025, 10, 1)][7], "won_back")
+        self.assertEqual(rows[b, date(2025, 11, 1)][7], "active")
+        # churned again in May 2026, no row in June
+        self.assertFalse(rows[b, date(2026, 5, 1)][3])
+        self.assertNotIn((b, date(2026, 6, 1)), rows)
+
+    def test_refund_and_currency(self):
+        rows = self.snapshots()
+        # the credit note lowers its month and the 12-month revenue
+        self.assertEqual(rows[self.c.id, date(2026, 3, 1)][:4], (-500, 1000, 1000, True))
+        # EUR invoices in USD at 1 USD = 2 EUR
+        self.assertEqual(rows[self.d.id, date(2025, 11, 1)][:2], (1000, 1000))
+        self.assertEqual(rows[self.d.id, date(2026, 6, 1)][1], 1200)
+
+    def test_current_month_takes_the_live_stage_and_health(self):
+        rows = self.snapshots()
+        self.assertEqual(rows[self.d.id, date(2026, 6, 1)][7:], ("at_risk", 35))
+        self.assertEqual(rows[self.d.id, date(2026, 5, 1)][7:], ("active", 0))
+
+    def test_snapshots_agree_with_the_invoices(self):
+        """Every snapshot's 12-month revenue is the sum of the invoices of its window."""
+        revenue = self.live_monthly_revenue()
+        for (partner, month), row in self.snapshots().items():
+            expected = sum(revenue[partner, month - relativedelta(months=n)] for n in range(12))
+            self.assertAlmostEqual(row[1], expected, msg=f"{partner} {month}")
+            self.assertAlmostEqual(row[0], revenue[partner, month])
+
+    def test_backfill_is_idempotent(self):
+        before = self.snapshots()
+        self.Snapshot._backfill(self.company)
+        self.assertEqual(self.snapshots(), before)
+        self.env.cr.execute(
+            """SELECT company_id, partner_id, month FROM retention_snapshot
+                GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"""
+        )
+        self.assertFalse(self.env.cr.fetchall())
+
+    def test_monthly_job_gives_the_backfill_figures(self):
+        """Rebuilding month by month (the daily job) gives the same rows as the backfill."""
+        backfill = self.snapshots()
+        self.Snapshot.sudo().search([("company_id", "=", self.company.id)]).unlink()
+        Job = self.env["retention.snapshot.job"].sudo()
+        # posting the invoices marked their months (and the later ones) for a rebuild
+        due = Job.search([("company_id", "=", self.company.id), ("done_on", "=", False)])
+        self.assertFalse(due, "the backfill left nothing to do")
+        Job.search([("company_id", "=", self.company.id)]).write({"done_on": False})
+        self.Snapshot._cron_update_snapshots()
+        self.assertEqual(self.snapshots(), backfill)
+        # nothing left: a second run rebuilds nothing
+        self.assertEqual(self.Snapshot._cron_update_snapshots(), 0)
+
+    def test_new_invoice_marks_its_months(self):
+        Job = self.env["retention.snapshot.job"].sudo()
+        self.make_invoice(self.e, "2026-05-25", 450)
+        due = Job.search([("company_id", "=", self.company.id), ("done_on", "=", False)])
+        self.assertEqual(due.mapped("month"), [date(2026, 6, 1), date(2026, 5, 1)])
+        self.Snapshot._cron_update_snapshots()
+        # E is won back in May 2026
+        row = self.snap(self.e, date(2026, 5, 1))
+        self.assertTrue(row.is_active and row.is_won_back)
+        self.assertEqual(row.revenue_12m, 450)
+        # a cancelled invoice takes it away again
+        move = self.env["account.move"].search(
+            [("partner_id", "=", self.e.id), ("invoice_date", "=", "2026-05-25")]
+        )
+        move.button_draft()
+        move.button_cancel()
+        self.Snapshot._cron_update_snapshots()
+        self.assertFalse(self.snap(self.e, date(2026, 5, 1)))
+        self.assertFalse(self.snap(self.e, date(2026, 6, 1)))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestRetentionMetrics(RetentionAnalyticsCase):
+    def assertRates(self, figures, expected):
+        for key, value in expected.items():
+            if value is None:
+                self.assertIsNone(figures[key], key)
+            else:
+                self.assertAlmostEqual(figures[key], value, places=6, msg=key)
+
+    def test_quarter_metrics_by_hand(self):
+        """Q2 2026: starts end of March 2026, ends June 2026 (the running month)."""
+        figures = self.report_totals("quarter", date(2026, 4, 1))
+        # at start: A 3000, B 800, C 1000, D 1000, E 600 = 6400
+        # at end: A 2500 (-500), C 1000, D 1200 (+200), F 300 (new); B and E lost (800 + 600)
+        self.assertRates(
+            figures,
+            {
+                "customers_start": 5,
+                "customers_end": 4,
+                "customers_gained": 1,
+                "customers_new": 1,
+                "customers_won_back": 0,
+                "customers_lost": 2,
+                "revenue_start": 6400,
+                "revenue_churned": 1400,
+                "revenue_contraction": 500,
+                "revenue_expansion": 200,
+                "customer_retention_rate": 60.0,
+                "retention_rate": 60.0,
+                "logo_churn_rate": 40.0,
+                "churn_rate": 40.0,
+                "revenue_churn_rate": 100 * 1400 / 6400,
+                "gross_revenue_retention": 100 * 4500 / 6400,
+                "net_revenue_retention": 100 * 4700 / 6400,
+                # A 500 + D 200 repeat, F 300 new
+                "revenue_period": 1000,
+                "revenue_repeat": 700,
+                "repeat_revenue_share": 70.0,
+                "revenue_at_risk": 1200,
+                # (A 3500 + C 1000 + D 1200 + F 300) / 4
+                "average_lifetime_value": 1500.0,
+            },
+        )
+        # the pivot's net retained column is the NRR numerator
+        self.assertAlmostEqual(figures["revenue_net_retained"], 4700)
+        self.assertAlmostEqual(figures["revenue_retained"], 4500)
+
+    def test_year_metrics_by_hand(self):
+        """2026 so far: starts end of 2025 (A 2000, B 800, D 1000, E 600), C and F new."""
+        figures = self.report_totals("year", date(2026, 1, 1))
+        self.assertRates(
+            figures,
+            {
+                "customers_start": 4,
+                "customers_end": 4,
+                "customers_gained": 2,
+                "customers_new": 2,
+                "customer_retention_rate": 50.0,
+                "logo_churn_rate": 50.0,
+                "revenue_start": 4400,
+                "gross_revenue_retention": 100 * 3000 / 4400,
+                "net_revenue_retention": 100 * 3700 / 4400,
+                # A 1500 + C 1000 + D 200 + F 300; repeat: A and D
+                "repeat_revenue_share": 100 * 1700 / 3000,
+            },
+        )
+
+    def test_month_of_a_win_back(self):
+        figures = self.report_totals("month", date(2025, 5, 1))
+        # start (April 2025): A, E; end: A, E, B (won back)
+        self.assertRates(
+            figures,
+            {
+                "customers_start": 2,
+                "customers_end": 3,
+                "customers_gained": 1,
+                "customers_won_back": 1,
+                "customers_new": 0,
+                "customer_retention_rate": 100.0,
+                "repeat_revenue_share": 100.0,
+            },
+        )
+
+    def test_first_month_has_no_rates(self):
+        """March 2024: no customer before, so no retention rate (empty, not 0)."""
+        figures = self.report_totals("month", date(2024, 3, 1))
+        self.assertRates(
+            figures,
+            {
+                "customers_start": 0,
+                "customers_end": 1,
+                "customer_retention_rate": None,
+                "logo_churn_rate": None,
+                "gross_revenue_retention": None,
+                "net_revenue_retention": None,
+                "repeat_revenue_share": 0.0,
+            },
+        )
+
+    def test_report_agrees_with_live_figures_every_period(self):
+        """The SQL report gives what Python computes from the invoices, for every period."""
+        for period_type, months in (("month", 1), ("quarter", 3), ("year", 12)):
+            start = date(2024, 1, 1)
+            while start <= date(2026, 6, 1):
+                figures = self.report_totals(period_type, start)
+                live = self.live_period(start, months)
+                for key in (
+                    "customers_start",
+                    "customers_end",
+                    "customers_gained",
+                    "customers_lost",
+                    "customer_retention_rate",
+                    "logo_churn_rate",
+                    "revenue_churn_rate",
+                    "gross_revenue_retention",
+                    "net_revenue_retention",
+                    "repeat_revenue_share",
+                    "average_lifetime_value",
+                ):
+                    if live[key] is None:
+                        self.assertIsNone(figures[key], f"{period_type} {start} {key}")
+                    else:
+                        self.assertAlmostEqual(
+                            figures[key], live[key], places=6, msg=f"{period_type} {start} {key}"
+                        )
+                start += relativedelta(months=months)
+
+    def test_filters(self):
+        """Account manager, tag, country and industry filter the rows."""
+        user = self.env.user
+        tag = self.env["res.partner.category"].create({"name": "Analytics VIP"})
+        self.a.write({"retention_account_manager_id": user.id, "category_id": [(4, tag.id)]})
+        Report = self.env["retention.metric.report"]
+        base = [
+            ("company_id", "=", self.company.id),
+            ("period_type", "=", "quarter"),
+            ("period_start", "=", "2026-04-01"),
+        ]
+        self.assertEqual(
+            Report.search(base + [("account_manager_id", "=", user.id)]).partner_id, self.a
+        )
+        self.assertEqual(Report.search(base + [("category_ids", "in", tag.ids)]).partner_id, self.a)
+        self.assertEqual(len(Report.search(base)), 6)
+
+    def test_cohorts(self):
+        Cohort = self.env["retention.cohort.report"]
+        base = [("company_id", "=", self.company.id), ("granularity", "=", "month")]
+
+        def cell(domain, aggregates):
+            [values] = Cohort._read_group(base + domain, [], aggregates)
+            return values
+
+        april = [("cohort", "=", "2025-04-01")]
+        # A and E started in April 2025; one row each per month since (15 months)
+        self.assertEqual(cell(april, ["__count"]), (30,))
+        self.assertEqual(cell(april + [("period_offset", "=", 0)], ["cohort_size:max"]), (2,))
+        # 12 months later (April 2026): A active, E lost
+        self.assertEqual(
+            cell(april + [("period_offset", "=", 12)], ["active_count:sum", "active_share:avg"]),
+            (1, 50.0),
+        )
+        # 3 months later (July 2025): A's 1000 against the cohort's 1600 of April 2025
+        self.assertAlmostEqual(
+            cell(april + [("period_offset", "=", 3)], ["revenue_retained_share:avg"])[0], 62.5
+        )
+        # quarterly: Q2 2025 cohort (A, E), 4 quarters later (Q2 2026): A only, 500 of 1600
+        quarter = [
+            ("company_id", "=", self.company.id),
+            ("granularity", "=", "quarter"),
+            ("cohort", "=", "2025-04-01"),
+            ("period_offset", "=", 4),
+        ]
+        [values] = Cohort._read_group(
+            quarter, [], ["active_share:avg", "revenue:sum", "revenue_retained_share:avg"]
+        )
+        self.assertEqual(values[0], 50.0)
+        self.assertAlmostEqual(values[1], 500)
+        self.assertAlmostEqual(values[2], 100 * 500 / 1600)
+        # B's cohort is March 2024 even though it was won back later
+        self.assertEqual(
+            Cohort.search(base + [("partner_id", "=", self.b.id)], limit=1).cohort,
+            date(2024, 3, 1),
+        )
