@@ -2267,8 +2267,8 @@ class Bench:
         # the N-th latest due date: events due on it or later (ties included)
         rule.date_from = due_dates[min(n, len(due_dates)) - 1]
         expected = sum(1 for day in due_dates if day >= rule.date_from)
-        cr.execute("SELECT COUNT(*) FROM mail_activity")
-        activities_before = cr.fetchone()[0]
+        cr.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM mail_activity")
+        activities_before, last_activity_id = cr.fetchone()
         cr.commit()
         cron = env.ref("customer_retention.ir_cron_retention_followups")
         calls, reported = 0, []
@@ -2304,8 +2304,9 @@ class Bench:
               FROM mail_activity a
               JOIN retention_followup_log l
                 ON l.res_id = a.res_id AND l.res_model = a.res_model AND l.rule_id = %s
+             WHERE a.id > %s
             """,
-            (rule.id,),
+            (rule.id, last_activity_id),
         )
         activities, activity_records = cr.fetchone()
         cr.execute("SELECT COUNT(*) FROM mail_activity")
