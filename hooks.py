@@ -24,6 +24,7 @@ def post_init_hook(env):
 def uninstall_hook(env):
     """Remove what Odoo would not remove by itself, keep what others rely on."""
     _remove_job_parameters(env)
+    _remove_indexes(env)
     _remove_activities_of_our_types(env)
     _keep_active_languages(env)
 
@@ -31,6 +32,15 @@ def uninstall_hook(env):
 def _remove_job_parameters(env):
     """The jobs' bookkeeping parameters have no xml id."""
     env["ir.config_parameter"].search([("key", "=like", f"{MODULE}.%")]).unlink()
+
+
+def _remove_indexes(env):
+    """The indexes the module added to Odoo's tables (account_move, mail_message)."""
+    from .models.account_move import RETENTION_MOVE_INDEXES
+    from .models.mail_message import RETENTION_MESSAGE_INDEX
+
+    for name in [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX]:
+        env.cr.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def _remove_activities_of_our_types(env):

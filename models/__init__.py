@@ -5,6 +5,7 @@ from . import retention_profile_builder
 from . import res_partner
 from . import project_project
 from . import account_move
+from . import mail_message
 from . import retention_demo_data
 from . import retention_review
 from . import retention_followup_rule

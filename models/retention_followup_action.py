@@ -1,7 +1,5 @@
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -239,15 +237,30 @@ class RetentionFollowupAction(models.Model):
         return self._execute_email(record)
 
     def _execute_activity(self, record, customer, today):
+        values, user = self._activity_values(record, customer, today)
+        activity = self.env["mail.activity"].create(values)
+        return self._activity_result(activity, user)
+
+    def _activity_values(self, record, customer, today):
+        """The values of the activity this action schedules on ``record`` (what
+        ``activity_schedule`` would create), and its assignee. Raises UserError when there is
+        no assignee."""
         user = self._resolve_assignee(record, customer)
         texts = self.with_context(lang=user.lang or self.env.lang)  # in the assignee's language
-        activity = record.activity_schedule(
-            activity_type_id=self.activity_type_id.id,
-            summary=texts.summary or False,
-            note=texts.note or Markup(""),
-            user_id=user.id,
-            date_deadline=today + timedelta(days=self.delay_days),
-        )
+        activity_type = self.activity_type_id or record._default_activity_type()
+        values = {
+            "activity_type_id": activity_type.id,
+            "summary": texts.summary or activity_type.summary,
+            "automated": True,
+            "note": texts.note or activity_type.default_note,
+            "date_deadline": today + timedelta(days=self.delay_days),
+            "res_model_id": self.env["ir.model"]._get_id(record._name),
+            "res_id": record.id,
+            "user_id": user.id,
+        }
+        return values, user
+
+    def _activity_result(self, activity, user):
         return self.env._(
             "Activity %(activity)s for %(user)s, due %(date)s (id %(id)s)",
             activity=self.summary or self.activity_type_id.name,

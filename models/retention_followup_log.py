@@ -15,6 +15,15 @@ RETRY_DELAY = timedelta(hours=1)  # times the number of attempts so far
 CLAIM_BATCH_SIZE = 200  # logs executed per committed batch
 CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
 
+#: The job may create thousands of activities in a run: no "assigned to you" email per
+#: activity (the activities show in the assignee's activity menu and to-do list, which are
+#: notified through the bus), and the emails of email actions go through the mail queue
+#: instead of waiting on the mail server one by one.
+FOLLOWUP_CONTEXT = {
+    "mail_activity_quick_update": True,
+    "mail_notify_force_send": False,
+}
+
 
 class RetentionFollowupLog(models.Model):
     """One event of one rule on one record: what fired, when, and what it created.
@@ -161,9 +170,78 @@ class RetentionFollowupLog(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _execute_logs(self):
-        """Execute each log in its own savepoint: a failure is undone alone and recorded."""
-        for log in self:
+        """Execute the logs. Those of a rule that only schedules activities run together:
+        all their activities made by one create, in one savepoint; should that fail (a
+        missing assignee...), each of them runs again alone. Any other log runs alone, in its
+        own savepoint: a failure is undone alone and recorded."""
+        alone = self.browse()
+        for _rule, logs in self.grouped("rule_id").items():
+            if len(logs) < 2 or not logs._execute_activities_together():
+                alone |= logs
+        for log in alone:
             log._execute_one()
+
+    def _execute_activities_together(self):
+        """Logs of one rule whose actions are all activities: schedule every activity at once.
+        Returns False, having changed nothing, when that is not possible."""
+        rule = self.rule_id.with_company(self.company_id[:1])
+        actions = rule.action_ids
+        if len(rule) != 1 or not actions or set(actions.mapped("action_type")) != {"activity"}:
+            return False
+        env = rule.env(su=True, context=dict(rule.env.context, **FOLLOWUP_CONTEXT))
+        today = fields.Date.context_today(self)
+        models = set(self.mapped("res_model"))
+        if len(models) != 1:
+            return False
+        records = env[models.pop()].browse(self.mapped("res_id"))
+        results = {log.id: [] for log in self}
+        try:
+            with self.env.cr.savepoint():
+                if len(records.exists()) != len(set(records.ids)):
+                    raise ValueError("a record no longer exists")  # each log fails alone
+                # what the activities read, loaded for the whole batch at once
+                partners = env["res.partner"].browse(self.partner_id.ids)
+                partners.fetch(["commercial_partner_id"])
+                customers = partners.commercial_partner_id
+                customers.fetch(["retention_account_manager_id", "user_id", "display_name"])
+                (customers.retention_account_manager_id | customers.user_id).fetch(
+                    ["active", "share", "lang", "name"]
+                )
+                records.mapped("display_name")  # the activities' res_name
+                for action in actions.with_env(env):
+                    values_list, users = [], []
+                    for log in self:
+                        customer = partners.browse(log.partner_id.id).commercial_partner_id
+                        values, user = action._activity_values(
+                            records.browse(log.res_id), customer, today
+                        )
+                        values_list.append(values)
+                        users.append(user)
+                    activities = env["mail.activity"].create(values_list)
+                    for log, activity, user in zip(self, activities, users, strict=True):
+                        results[log.id].append(action._activity_result(activity, user))
+        except Exception:  # noqa: BLE001 each log then runs alone and records its own error
+            return False
+        # one UPDATE for the batch: every log done, each with its own result
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_followup_log l
+                   SET state = 'done', attempts = l.attempts + 1, error = NULL,
+                       result = v.result, date_done = %(now)s,
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM unnest(%(ids)s::int[], %(results)s::text[]) AS v(id, result)
+                 WHERE l.id = v.id
+                """,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                ids=list(results),
+                results=["\n".join(lines) for lines in results.values()],
+            )
+        )
+        self.invalidate_recordset(["state", "attempts", "error", "result", "date_done"])
+        return True
 
     def _execute_one(self):
         self.ensure_one()
@@ -198,7 +276,7 @@ class RetentionFollowupLog(models.Model):
     def _run_actions(self, today):
         """Run the rule's actions on the log's record, as superuser in the rule's company."""
         rule = self.rule_id.with_company(self.company_id)
-        env = rule.env(su=True)
+        env = rule.env(su=True, context=dict(rule.env.context, **FOLLOWUP_CONTEXT))
         record = env[self.res_model].browse(self.res_id).exists()
         if not record:
             raise ValueError(self.env._("The record no longer exists."))

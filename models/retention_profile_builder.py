@@ -149,6 +149,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         since = fields.Datetime.to_datetime(watermark) - WATERMARK_OVERLAP if watermark else None
         if since:
             self.env.flush_all()
+            self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
             self.env.cr.execute(self._changed_customers_query(since))
             self._mark_dirty([row[0] for row in self.env.cr.fetchall()])
         params.set_param(WATERMARK_PARAM, fields.Datetime.to_string(now))
@@ -244,6 +245,9 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _compute_partners(self, partner_ids):
         """Recompute the figures of these commercial partners in every company."""
         self.env.flush_all()
+        # The batch queries are estimated costly enough for PostgreSQL's JIT compiler, which
+        # then spends longer compiling than running them (EXPLAIN in bench/README.md).
+        self.env.cr.execute("SET LOCAL jit = off")
         today = fields.Date.context_today(self)
         # sudo: figures are kept for every company, whichever user triggered the refresh
         companies = self.env["res.company"].sudo().search([])
@@ -396,6 +400,9 @@ class RetentionProfileBuilder(models.AbstractModel):
         them anywhere (company None: counts in every company), on their projects and
         invoices (counted in the project's or invoice's company)."""
         real = self._real_exchange_condition()
+        # Each customer, contact, project and invoice looks up its own latest message through
+        # the (model, res_id) and author_id indexes (LATERAL): the cost follows the batch, not
+        # the size of mail_message.
         self.env.cr.execute(
             SQL(
                 """
@@ -403,35 +410,39 @@ class RetentionProfileBuilder(models.AbstractModel):
                     SELECT id, commercial_partner_id FROM res_partner
                      WHERE commercial_partner_id = ANY(%(partners)s)
                 )
-                SELECT NULL::int, pa.commercial_partner_id, MAX(msg.date)::date
-                  FROM mail_message msg
-                  JOIN pa ON msg.model = 'res.partner' AND msg.res_id = pa.id
-                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
-                 WHERE %(real)s
+                SELECT NULL::int, pa.commercial_partner_id, MAX(last.day)
+                  FROM pa
+                 CROSS JOIN LATERAL (
+                        SELECT MAX(msg.date)::date AS day
+                          FROM mail_message msg
+                          LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                         WHERE ((msg.model = 'res.partner' AND msg.res_id = pa.id)
+                                OR msg.author_id = pa.id)
+                           AND %(real)s
+                 ) last
                  GROUP BY pa.commercial_partner_id
                 UNION ALL
-                SELECT NULL::int, pa.commercial_partner_id, MAX(msg.date)::date
-                  FROM mail_message msg
-                  JOIN pa ON msg.author_id = pa.id
-                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
-                 WHERE %(real)s
-                 GROUP BY pa.commercial_partner_id
-                UNION ALL
-                SELECT pr.company_id, pa.commercial_partner_id, MAX(msg.date)::date
-                  FROM mail_message msg
-                  JOIN project_project pr ON msg.model = 'project.project' AND msg.res_id = pr.id
+                SELECT pr.company_id, pa.commercial_partner_id, MAX(last.day)
+                  FROM project_project pr
                   JOIN pa ON pa.id = pr.partner_id
-                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
-                 WHERE %(real)s
+                 CROSS JOIN LATERAL (
+                        SELECT MAX(msg.date)::date AS day
+                          FROM mail_message msg
+                          LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                         WHERE msg.model = 'project.project' AND msg.res_id = pr.id AND %(real)s
+                 ) last
                  GROUP BY pr.company_id, pa.commercial_partner_id
                 UNION ALL
-                SELECT am.company_id, am.commercial_partner_id, MAX(msg.date)::date
-                  FROM mail_message msg
-                  JOIN account_move am ON msg.model = 'account.move' AND msg.res_id = am.id
-                  LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                SELECT am.company_id, am.commercial_partner_id, MAX(last.day)
+                  FROM account_move am
+                 CROSS JOIN LATERAL (
+                        SELECT MAX(msg.date)::date AS day
+                          FROM mail_message msg
+                          LEFT JOIN mail_message_subtype st ON st.id = msg.subtype_id
+                         WHERE msg.model = 'account.move' AND msg.res_id = am.id AND %(real)s
+                 ) last
                  WHERE am.commercial_partner_id = ANY(%(partners)s)
                    AND am.move_type IN ('out_invoice', 'out_refund')
-                   AND %(real)s
                  GROUP BY am.company_id, am.commercial_partner_id
                 """,
                 partners=list(partner_ids),
@@ -674,11 +685,13 @@ class RetentionProfileBuilder(models.AbstractModel):
 
     @api.model
     def _write_company_figures(self, company, rows):
-        """One UPDATE merging this company's values into the jsonb columns of every row."""
+        """One UPDATE merging this company's values into the jsonb columns of every row whose
+        figures changed (the daily run leaves most rows as they are: no new row versions)."""
         if not rows:
             return
         key = str(company.id)
         assignments = []
+        changes = []
         arrays = []
         for index, (column, cast, nullable) in enumerate(FIGURE_COLUMNS, start=1):
             value = SQL("jsonb_build_object(%s, v.c%s)", key, SQL(str(index)))
@@ -693,6 +706,7 @@ class RetentionProfileBuilder(models.AbstractModel):
             else:
                 merged = SQL("COALESCE(p.%s, '{}'::jsonb) || %s", SQL.identifier(column), value)
             assignments.append(SQL("%s = %s", SQL.identifier(column), merged))
+            changes.append(SQL("p.%s IS DISTINCT FROM %s", SQL.identifier(column), merged))
             arrays.append(SQL("%s::%s", [row[column] for row in rows], SQL(cast)))
         aliases = SQL(", ").join(SQL("c%s", SQL(str(i))) for i in range(1, len(FIGURE_COLUMNS) + 1))
         self.env.cr.execute(
@@ -700,9 +714,10 @@ class RetentionProfileBuilder(models.AbstractModel):
                 """
                 UPDATE res_partner p SET %(assignments)s
                   FROM unnest(%(ids)s::int[], %(arrays)s) AS v(id, %(aliases)s)
-                 WHERE p.id = v.id
+                 WHERE p.id = v.id AND (%(changes)s)
                 """,
                 assignments=SQL(", ").join(assignments),
+                changes=SQL(" OR ").join(changes),
                 ids=[row["id"] for row in rows],
                 arrays=SQL(", ").join(arrays),
                 aliases=aliases,
@@ -717,7 +732,8 @@ class RetentionProfileBuilder(models.AbstractModel):
             SQL(
                 """
                 WITH ranked AS (
-                    SELECT m.id,
+                    SELECT m.id, m.retention_is_first_invoice, m.retention_is_repeat,
+                           m.state = 'posted' AS posted,
                            m.state = 'posted' AND ROW_NUMBER() OVER (
                                PARTITION BY m.company_id, m.commercial_partner_id,
                                             m.state = 'posted'
@@ -727,17 +743,16 @@ class RetentionProfileBuilder(models.AbstractModel):
                        AND m.commercial_partner_id = ANY(%s)
                 ),
                 flags AS (
-                    SELECT m.id, r.is_first,
-                           (m.state = 'posted' AND NOT r.is_first) AS is_repeat
-                      FROM ranked r JOIN account_move m ON m.id = r.id
+                    SELECT id, is_first, posted AND NOT is_first AS is_repeat
+                      FROM ranked
+                     WHERE retention_is_first_invoice IS DISTINCT FROM is_first
+                        OR retention_is_repeat IS DISTINCT FROM (posted AND NOT is_first)
                 )
                 UPDATE account_move m
                    SET retention_is_first_invoice = f.is_first,
                        retention_is_repeat = f.is_repeat
                   FROM flags f
                  WHERE m.id = f.id
-                   AND (m.retention_is_first_invoice IS DISTINCT FROM f.is_first
-                        OR m.retention_is_repeat IS DISTINCT FROM f.is_repeat)
                 """,
                 list(partner_ids),
             )

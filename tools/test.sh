@@ -6,10 +6,14 @@
 #      release (tools/previous_release) to these sources and check nothing was lost
 #   3. pytest-odoo on the first database, with an HTTP server for the browser tours; a skipped
 #      test (e.g. a tour without a browser) or no test at all is a failure
+#   4. (full runs) the benchmark's smoke run (bench/retention_bench.py --smoke) on a copy of the
+#      first database taken before the tests: small dataset, every path, data and figures
+#      checked against Odoo's own computations; a non-zero exit is a failure
 # The databases (and filestores) are dropped at the end, even on failure, unless KEEP_DB=1.
 # Env: TEST_PATH (subset, relative to the repo: tests/test_x.py::TestY::test_z), PYTEST_ARGS,
 #      DEMO_CHECK=0|1 (step 2; default 1, or 0 when TEST_PATH is set), KEEP_DB=1,
-#      FRESH=1 (ignore the cached install of unchanged module sources; always on when CI is set).
+#      FRESH=1 (ignore the cached install of unchanged module sources; always on when CI is set),
+#      BENCH_SMOKE=0|1 (step 4; default 1, or 0 when TEST_PATH is set).
 set -euo pipefail
 # shellcheck source=odoo_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/odoo_env.sh"
@@ -25,6 +29,10 @@ LOGS="$BUILD_DIR/logs/test_$RUN_ID"
 mkdir -p "$LOGS" "$BUILD_DIR/cache"
 if [ -n "${TEST_PATH:-}" ]; then DEMO_CHECK="${DEMO_CHECK:-0}"; fi
 DEMO_CHECK="${DEMO_CHECK:-1}"
+if [ -n "${TEST_PATH:-}" ]; then BENCH_SMOKE="${BENCH_SMOKE:-0}"; fi
+BENCH_SMOKE="${BENCH_SMOKE:-1}"
+BENCH_SRC="${DB}_benchsrc"
+BENCH_DB="${DB}_bench"
 TEST_PATH="${TEST_PATH:-tests}"
 # pytest-odoo names the module after the folder holding the tests: go through the symlink.
 case "$TEST_PATH" in
@@ -74,7 +82,9 @@ cleanup() {
         return
     fi
     local db
-    for db in "$DB" "$DEMO_DB"; do drop_db "$db" >/dev/null 2>&1 || say "could not drop $db"; done
+    for db in "$DB" "$DEMO_DB" "$BENCH_SRC" "$BENCH_DB"; do
+        drop_db "$db" >/dev/null 2>&1 || say "could not drop $db"
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -125,6 +135,11 @@ else
     fi
 fi
 
+# --- 4 (prepared): the benchmark's smoke run starts from the install, before the tests ---
+if [ "$BENCH_SMOKE" = 1 ]; then
+    createdb -T "$DB" "$BENCH_SRC" || fail "could not copy $DB for the benchmark smoke run"
+fi
+
 # --- 2b: the demo database: clean install log, then uninstall ---
 if [ "$demo_needed" = 1 ]; then
     say "waiting for the demo-data install"
@@ -169,6 +184,18 @@ summary="$(grep -E '^=+ .* in [0-9.]+s' "$LOGS/pytest.out" | tail -n 1 | sed -E 
 summary="${summary:-pytest printed no summary (exit $pytest_rc)}"
 
 problems=()
+# --- 4: the benchmark's smoke run (its table is printed; its data checks must pass) ---
+if [ "$BENCH_SMOKE" = 1 ]; then
+    say "benchmark smoke run: bench/retention_bench.py --smoke (log: $LOGS/bench_smoke.out)"
+    bench_rc=0
+    "$ODOO_PYTHON" "$REPO_ROOT/bench/retention_bench.py" --config "$ODOO_CONF" --smoke \
+        --from-template "$BENCH_SRC" --db "$BENCH_DB" >"$LOGS/bench_smoke.out" 2>&1 || bench_rc=$?
+    sed -n '/^+--/,$p' "$LOGS/bench_smoke.out" | grep -v '^\[' || true
+    if [ "$bench_rc" != 0 ]; then
+        tail -n 30 "$LOGS/bench_smoke.out" | sed 's/^/    /'
+        problems+=("the benchmark smoke run failed (exit $bench_rc, log: $LOGS/bench_smoke.out)")
+    fi
+fi
 case "$pytest_rc" in
     0) ;;
     1) problems+=("some tests failed") ;;
