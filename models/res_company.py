@@ -140,7 +140,7 @@ class ResCompany(models.Model):
             if not 0 <= company.retention_at_risk_threshold <= 100:
                 raise ValidationError(
                     self.env._(
-                        "The at-risk threshold is a health score: between 0 and 100, not %(value)s.",
+                        "The at-risk threshold is a health score: between 0 and 100, not %(value)s.",  # noqa: E501
                         value=company.retention_at_risk_threshold,
                     )
                 )

@@ -177,7 +177,8 @@ class RetentionProfileBuilder(models.AbstractModel):
              UNION
             SELECT partner_id FROM retention_feedback WHERE write_date >= %(since)s
              UNION
-            SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id, prp.commercial_partner_id)
+            SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id,
+                            prp.commercial_partner_id)
               FROM mail_message msg
               LEFT JOIN res_partner pa
                      ON (msg.model = 'res.partner' AND pa.id = msg.res_id) OR pa.id = msg.author_id
@@ -261,7 +262,8 @@ class RetentionProfileBuilder(models.AbstractModel):
         self._update_invoice_flags(partner_ids)
         self.env.cr.execute(
             SQL(
-                "UPDATE res_partner SET retention_dirty = FALSE WHERE id = ANY(%s) AND retention_dirty",
+                "UPDATE res_partner SET retention_dirty = FALSE "
+                "WHERE id = ANY(%s) AND retention_dirty",
                 list(partner_ids),
             )
         )
@@ -351,7 +353,10 @@ class RetentionProfileBuilder(models.AbstractModel):
             "overdue_amount",
             "overdue_days",
         )
-        return {(row[0], row[1]): dict(zip(keys, row[2:])) for row in self.env.cr.fetchall()}
+        return {
+            (row[0], row[1]): dict(zip(keys, row[2:], strict=True))
+            for row in self.env.cr.fetchall()
+        }
 
     @api.model
     def _winback_dates(self, partner_ids):

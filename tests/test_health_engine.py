@@ -122,7 +122,7 @@ class TestCombine(BaseCase):
         self.assertEqual(score, 100)
 
     def test_nothing_applies(self):
-        score, _factors = health.combine({name: None for name in health.FACTORS}, DEFAULT_WEIGHTS)
+        score, _factors = health.combine(dict.fromkeys(health.FACTORS), DEFAULT_WEIGHTS)
         self.assertIsNone(score)
 
 
