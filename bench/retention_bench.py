@@ -899,8 +899,6 @@ class DataBuilder:
             "sequence_number": "s.seq",
             "amount_untaxed": "s.amount",
             "amount_total": "s.amount",
-            "retention_is_first_invoice": "NULL",
-            "retention_is_repeat": "NULL",
             "is_manually_modified": "FALSE",
             "access_token": "NULL",
         }
@@ -1167,8 +1165,6 @@ class DataBuilder:
                 "amount_total": "s.amount",
                 "amount_total_signed": "s.amount",
                 "amount_total_in_currency_signed": "s.amount",
-                "retention_is_first_invoice": "NULL",
-                "retention_is_repeat": "NULL",
                 "create_date": ts,
                 "write_date": ts,
             },
@@ -1878,9 +1874,9 @@ def compare_figures(cr, expected):
 # The paths
 # ----------------------------------------------------------------------------------------
 BUILDER_STEPS = (
-    "_mark_all_customers_dirty", "_invoice_facts", "_winback_dates", "_last_contact_dates",
-    "_project_facts", "_latest_satisfaction", "_read_current_values", "_partner_companies",
-    "_evaluate_company", "_write_company_figures", "_update_invoice_flags",
+    "_mark_all_customers_dirty", "_claim_dirty_partners", "_invoice_facts",
+    "_last_contact_dates", "_project_facts", "_latest_satisfaction", "_read_current_values",
+    "_partner_companies", "_evaluate_company", "_write_company_figures", "_unqueue",
     "_mark_changed_customers_dirty", "_process_dirty_batch",
 )  # fmt: skip
 
@@ -2133,7 +2129,7 @@ class Bench:
             self.builder._cron_refresh_changed()
         self.cr.commit()
         self.cr.execute(
-            "SELECT COUNT(*) FROM res_partner WHERE id = ANY(%s) AND retention_dirty",
+            "SELECT COUNT(*) FROM retention_profile_queue WHERE partner_id = ANY(%s)",
             (customers,),
         )
         left = self.cr.fetchone()[0]

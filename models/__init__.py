@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import mail_activity_type
+from . import retention_profile_queue
 from . import retention_profile_builder
 from . import res_partner
 from . import project_project

@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..engine.health import FACTORS
 from ..engine.reviews import CADENCES
@@ -31,10 +31,13 @@ class ResPartner(models.Model):
 
     # Figures of the commercial partner, one value per company (company_dependent stores them
     # in a jsonb column keyed by company id; reads, searches and group-bys use env.company).
-    # They are written in bulk by retention.profile.builder, never by users.
+    # They are written in bulk by retention.profile.builder, never by users. Odoo indexes
+    # company-dependent fields by default; the figures are not (but the stage, which the lists
+    # filter on): each index costs every refresh a new index entry per customer written.
     retention_customer_since = fields.Date(
         string="Customer Since",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Date of the first posted customer invoice in this company.",
         groups=INTERNAL_GROUPS,
@@ -42,6 +45,7 @@ class ResPartner(models.Model):
     retention_last_invoice_date = fields.Date(
         string="Last Invoice",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Date of the latest posted customer invoice in this company.",
         groups=INTERNAL_GROUPS,
@@ -49,6 +53,7 @@ class ResPartner(models.Model):
     retention_last_contact_date = fields.Date(
         string="Last Contact",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Latest real exchange with the customer: an email or message sent to or received "
         "from them (internal notes do not count), or a call or meeting marked done, on the "
@@ -58,6 +63,7 @@ class ResPartner(models.Model):
     retention_revenue_12m = fields.Float(
         string="Revenue (12 months)",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits="Account",
         groups=MONEY_GROUPS,
@@ -67,6 +73,7 @@ class ResPartner(models.Model):
     retention_revenue_prev_12m = fields.Float(
         string="Revenue (previous 12 months)",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits="Account",
         groups=MONEY_GROUPS,
@@ -75,6 +82,7 @@ class ResPartner(models.Model):
     retention_revenue_lifetime = fields.Float(
         string="Lifetime Revenue",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits="Account",
         groups=MONEY_GROUPS,
@@ -83,6 +91,7 @@ class ResPartner(models.Model):
     retention_repeat_revenue_share = fields.Float(
         string="Repeat Revenue (%)",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits=(5, 1),
         groups=MONEY_GROUPS,
@@ -91,6 +100,7 @@ class ResPartner(models.Model):
     retention_overdue_amount = fields.Float(
         string="Overdue Amount",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits="Account",
         groups=MONEY_GROUPS,
@@ -99,6 +109,7 @@ class ResPartner(models.Model):
     retention_overdue_days = fields.Integer(
         string="Oldest Overdue (days)",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Days past due of the oldest unpaid invoice.",
         groups=MONEY_GROUPS,
@@ -106,6 +117,7 @@ class ResPartner(models.Model):
     retention_invoice_count = fields.Integer(
         string="Posted Invoices",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Posted customer invoices (credit notes excluded).",
         groups=INTERNAL_GROUPS,
@@ -113,6 +125,7 @@ class ResPartner(models.Model):
     retention_credit_note_count = fields.Integer(
         string="Credit Notes (12 months)",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Posted credit notes in the last 12 months: invoices corrected or disputed.",
         groups=INTERNAL_GROUPS,
@@ -120,12 +133,14 @@ class ResPartner(models.Model):
     retention_project_open_count = fields.Integer(
         string="Open Projects",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=INTERNAL_GROUPS,
     )
     retention_project_done_count = fields.Integer(
         string="Done Projects",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Projects in a folded (closed) stage, archived, or whose last status is Done.",
         groups=INTERNAL_GROUPS,
@@ -133,6 +148,7 @@ class ResPartner(models.Model):
     retention_health_score = fields.Integer(
         string="Health Score",
         company_dependent=True,
+        index=False,
         readonly=True,
         aggregator="avg",
         help="0-100: the weighted mean of the factors that have data (see the breakdown on "
@@ -142,6 +158,7 @@ class ResPartner(models.Model):
     retention_health_score_prev = fields.Integer(
         string="Previous Health Score",
         company_dependent=True,
+        index=False,
         readonly=True,
         aggregator="avg",
         help="The health score before its last change.",
@@ -151,6 +168,7 @@ class ResPartner(models.Model):
         TRENDS,
         string="Health Trend",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Direction of the last change of the health score.",
         groups=INTERNAL_GROUPS,
@@ -159,6 +177,7 @@ class ResPartner(models.Model):
         TRENDS,
         string="Revenue Trend",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Revenue of the last 12 months against the 12 before (more than 5% apart).",
         groups=INTERNAL_GROUPS,
@@ -166,6 +185,7 @@ class ResPartner(models.Model):
     retention_health_factors = fields.Text(
         string="Health Factors (data)",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Technical: each factor's score, weight and share, as computed.",
         groups=INTERNAL_GROUPS,
@@ -185,6 +205,7 @@ class ResPartner(models.Model):
     retention_stage_date = fields.Date(
         string="In Stage Since",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=INTERNAL_GROUPS,
     )
@@ -250,10 +271,34 @@ class ResPartner(models.Model):
         string="Retention Currency",
         groups=INTERNAL_GROUPS,
     )
-    # Set when something that moves the figures changed; the refresh job clears it.
     retention_dirty = fields.Boolean(
-        copy=False, index="btree_not_null", readonly=True, groups=INTERNAL_GROUPS
+        string="Figures Refresh Pending",
+        compute="_compute_retention_dirty",
+        search="_search_retention_dirty",
+        groups=INTERNAL_GROUPS,
+        help="Something that moves the figures changed: the customer waits in the refresh "
+        "queue of the scheduled job.",
     )
+
+    def _compute_retention_dirty(self):
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
+                self.ids,
+            )
+        )
+        queued = {row[0] for row in self.env.cr.fetchall()}
+        for partner in self:
+            partner.retention_dirty = partner.id in queued
+
+    def _search_retention_dirty(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(
+                self.env._("Search on 'Figures Refresh Pending' with = or != only.")
+            )
+        queued = SQL("(SELECT partner_id FROM retention_profile_queue)")
+        wanted = (operator == "=") == bool(value)
+        return [("id", "in" if wanted else "not in", queued)]
 
     @api.depends("user_id")
     def _compute_retention_account_manager_id(self):

@@ -22,7 +22,7 @@ class TestRefreshWorkers(BaseCase):
             )
             self.partner_ids = partners.ids
             # nothing else marked: only these customers are waiting
-            cr.execute("UPDATE res_partner SET retention_dirty = FALSE WHERE retention_dirty")
+            cr.execute("DELETE FROM retention_profile_queue")
             env["retention.profile.builder"]._mark_dirty(self.partner_ids)
         self.addCleanup(self._delete_partners)
 
@@ -37,7 +37,7 @@ class TestRefreshWorkers(BaseCase):
     def _dirty(self):
         with self.registry.cursor() as cr:
             cr.execute(
-                "SELECT id FROM res_partner WHERE retention_dirty AND id = ANY(%s)",
+                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
                 [self.partner_ids],
             )
             return {row[0] for row in cr.fetchall()}
@@ -68,3 +68,39 @@ class TestRefreshWorkers(BaseCase):
             done, remaining = self._env(cr)._process_dirty_with_progress()
         self.assertEqual((done, remaining), (4, 0))
         self.assertFalse(self._dirty())
+
+    def test_change_committed_after_a_scan_is_found_by_the_next(self):
+        """A transaction that started before a scan and commits after it: its rows carry its
+        start time, older than the scan; the next scan must still find them."""
+        customer = self.partner_ids[0]
+        with self.registry.cursor() as cr:
+            # what setUp wrote is older than any scan below looks (at most an hour back)
+            cr.execute(
+                "UPDATE mail_message SET create_date = create_date - interval '2 hours' "
+                "WHERE model = 'res.partner' AND res_id = ANY(%s)",
+                [self.partner_ids],
+            )
+            self._env(cr)._mark_changed_customers_dirty()  # sets the watermark
+            cr.execute("DELETE FROM retention_profile_queue")
+        other = self.registry.cursor()
+        try:
+            env_other = api.Environment(other, SUPERUSER_ID, {})
+            other.execute("SELECT now() AT TIME ZONE 'UTC'")
+            started = other.fetchone()[0]
+            env_other["res.partner"].browse(customer).message_post(
+                body="Call me back", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            env_other.flush_all()
+            with self.registry.cursor() as cr:
+                builder = self._env(cr)
+                self.assertLessEqual(
+                    builder._next_watermark(), started, "no later than the running one's start"
+                )
+                builder._mark_changed_customers_dirty()
+            self.assertNotIn(customer, self._dirty(), "not committed yet: not visible")
+            other.commit()
+        finally:
+            other.close()
+        with self.registry.cursor() as cr:
+            self._env(cr)._mark_changed_customers_dirty()
+        self.assertIn(customer, self._dirty(), "found by the scan after the commit")

@@ -78,6 +78,35 @@ class TestRetentionFigures(RetentionCase):
         )
         self.assertEqual(moves, self.inv_2025 | self.inv_2026)
 
+    def test_invoice_flags_are_searchable_both_ways(self):
+        """The flags are computed when read; searching for them and for their negation
+        gives complementary sets (drafts and credit notes are never first nor repeat)."""
+        draft = self.make_invoice(self.customer, "2026-05-01", 50, post=False)
+        mine = [("partner_id", "=", self.customer.id)]
+        Move = self.env["account.move"]
+        firsts = Move.search(mine + [("retention_is_first_invoice", "=", True)])
+        not_firsts = Move.search(mine + [("retention_is_first_invoice", "!=", True)])
+        repeats = Move.search(mine + [("retention_is_repeat", "=", True)])
+        not_repeats = Move.search(mine + [("retention_is_repeat", "=", False)])
+        everything = Move.search(mine)
+        self.assertEqual(firsts, self.inv_2024)
+        self.assertEqual(firsts | not_firsts, everything)
+        self.assertFalse(firsts & not_firsts)
+        self.assertEqual(repeats, self.inv_2025 | self.inv_2026)
+        self.assertEqual(not_repeats, everything - repeats)
+        self.assertIn(draft, not_repeats)
+        self.assertIn(self.refund, not_firsts)
+        self.assertFalse(draft.retention_is_first_invoice or draft.retention_is_repeat)
+        # the first invoice cancelled: the next one becomes the first
+        self.inv_2024.button_draft()
+        self.inv_2024.button_cancel()
+        self.env.invalidate_all()
+        self.assertTrue(self.inv_2025.retention_is_first_invoice)
+        self.assertFalse(self.inv_2025.retention_is_repeat)
+        self.assertEqual(
+            Move.search(mine + [("retention_is_first_invoice", "=", True)]), self.inv_2025
+        )
+
     def test_cancelled_invoice_no_longer_counts(self):
         self.recompute()
         self.inv_2026.button_draft()
@@ -327,8 +356,25 @@ class TestCompanies(RetentionCase):
 @freeze_time(TODAY)
 class TestRefreshJobs(RetentionCase):
     def dirty_ids(self):
-        self.env.cr.execute("SELECT id FROM res_partner WHERE retention_dirty")
+        self.env.cr.execute("SELECT partner_id FROM retention_profile_queue")
         return {row[0] for row in self.env.cr.fetchall()}
+
+    def test_pending_refresh_is_shown_and_searchable(self):
+        self.builder._recompute_all()
+        Partner = self.env["res.partner"]
+        self.assertFalse(self.customer.retention_dirty)
+        self.assertNotIn(self.customer, Partner.search([("retention_dirty", "=", True)]))
+        self.builder._mark_dirty(self.contact.ids)  # a contact's change queues its company
+        self.customer.invalidate_recordset(["retention_dirty"])
+        self.assertTrue(self.customer.retention_dirty)
+        self.assertIn(self.customer, Partner.search([("retention_dirty", "=", True)]))
+        self.assertNotIn(self.customer, Partner.search([("retention_dirty", "!=", True)]))
+        self.assertNotIn(self.contact, Partner.search([("retention_dirty", "=", True)]))
+        self.builder._mark_dirty((self.contact | self.customer).ids)  # queued once, no error
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM retention_profile_queue WHERE partner_id = %s", [self.customer.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
 
     def test_changed_invoice_refreshes_its_customer(self):
         self.make_invoice(self.customer, "2026-01-10", 1000)

@@ -48,8 +48,8 @@ else:
         for key, value in before.items()
         if (set(value) - set(after.get(key) or ()) if key in KEPT else after.get(key) != value)
     }
-    # the 18.0.1.1.0 migration marks every customer for a refresh by the new engine
-    env.cr.execute("SELECT COUNT(*) FROM res_partner WHERE retention_dirty")
+    # the migration queues every customer for a refresh by the new builder
+    env.cr.execute("SELECT COUNT(*) FROM retention_profile_queue")
     marked = env.cr.fetchone()[0]
     # and rebuilds the analytics history that the install hook would have built
     snapshots = env["retention.snapshot"].search_count([])

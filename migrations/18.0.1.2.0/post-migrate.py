@@ -1,0 +1,40 @@
+"""18.0.1.2.0 reworks the storage of the refresh for large databases (issue #8).
+
+- Customers waiting for a refresh are rows of retention.profile.queue instead of a flag on
+  res_partner: the marks left by the previous release are moved, and the column dropped.
+- The first-invoice and repeat-business flags of invoices are computed when read instead of
+  stored on every invoice: their columns are dropped.
+- The figures written by the builder are no longer indexed (Odoo indexes company-dependent
+  fields unless told not to, and keeps an index it no longer expects): their indexes are
+  dropped, the stage's is kept.
+- Every customer is queued once, so that the next run of the refresh job computes the figures
+  with the rewritten builder instead of waiting for the daily recompute.
+"""
+
+from odoo import SUPERUSER_ID, api
+from odoo.tools.sql import column_exists, make_index_name
+
+from odoo.addons.customer_retention.models.retention_profile_builder import FIGURE_COLUMNS
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    if column_exists(cr, "res_partner", "retention_dirty"):
+        cr.execute(
+            """
+            INSERT INTO retention_profile_queue (partner_id)
+            SELECT id FROM res_partner WHERE retention_dirty
+            ON CONFLICT (partner_id) DO NOTHING
+            """
+        )
+        cr.execute("ALTER TABLE res_partner DROP COLUMN retention_dirty")
+    for column in ("retention_is_first_invoice", "retention_is_repeat"):
+        if column_exists(cr, "account_move", column):
+            cr.execute(f'ALTER TABLE account_move DROP COLUMN "{column}"')
+    for column, _cast, _nullable in FIGURE_COLUMNS:
+        if column != "retention_stage":
+            cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    env["retention.profile.builder"]._mark_all_customers_dirty()
+    env.ref("customer_retention.ir_cron_retention_refresh_changed")._trigger()
