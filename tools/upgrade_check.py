@@ -53,16 +53,37 @@ else:
     marked = env.cr.fetchone()[0]
     # and rebuilds the analytics history that the install hook would have built
     snapshots = env["retention.snapshot"].search_count([])
+    from odoo.addons.customer_retention.models.retention_profile_builder import FIGURE_COLUMNS
+
+    # 18.0.1.2.0 drops what the queue and the computed invoice flags replace, and the indexes
+    # of the figures (the stage's stays)
+    env.cr.execute(
+        """
+        SELECT table_name || '.' || column_name FROM information_schema.columns
+         WHERE (table_name, column_name) IN (('res_partner', 'retention_dirty'),
+                                             ('account_move', 'retention_is_first_invoice'),
+                                             ('account_move', 'retention_is_repeat'))
+         UNION ALL
+        SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner' AND indexname = ANY(%s)
+        """,
+        [[
+            f"res_partner__{column}_index"
+            for column, _cast, _nullable in FIGURE_COLUMNS
+            if column != "retention_stage"
+        ]],
+    )
+    leftovers = [row[0] for row in env.cr.fetchall()]
     ok = (
         not lost
         and before["retention.review"]
         and before["retention.followup.log"]
         and marked >= before["customers_with_figures"]
         and snapshots > 0
+        and not leftovers
     )
     print(
         f"UPGRADE_RESULT ok={bool(ok)} version={version} "
         f"kept={ {key: len(value) if key in KEPT else value for key, value in before.items()} } "
         f"lost={lost} "
-        f"marked_for_refresh={marked} snapshots={snapshots}"
+        f"marked_for_refresh={marked} snapshots={snapshots} leftovers={leftovers}"
     )
