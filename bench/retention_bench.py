@@ -133,13 +133,17 @@ def print_table(results, out=sys.stdout):
         )
         for r in results
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
     line = "+".join("-" * (w + 2) for w in widths)
     print("+" + line + "+", file=out)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |", file=out)
+    print(
+        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + " |", file=out
+    )
     print("+" + line + "+", file=out)
     for row in rows:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:5], widths[1:5])]
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:5], widths[1:5], strict=False)
+        ]
         cells += [row[5].ljust(widths[5]), row[6].ljust(widths[6])]
         print("| " + " | ".join(cells) + " |", file=out)
     print("+" + line + "+", file=out)
@@ -162,7 +166,9 @@ def machine_description():
             cpu = match.group(1).strip() if match else ""
     except OSError:
         pass
-    load = ", load %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    load = (
+        ", load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
+    )
     return f"{os.cpu_count()} cores ({cpu}), {ram}{load}; Python {platform.python_version()}"
 
 
@@ -533,7 +539,7 @@ class DataBuilder:
             return row[0]
 
         def line(move, display_type):
-            return move.line_ids.filtered(lambda l: l.display_type == display_type)[:1].id
+            return move.line_ids.filtered(lambda line: line.display_type == display_type)[:1].id
 
         pay_move = payment.move_id
         self.cr.execute(
@@ -700,7 +706,7 @@ class DataBuilder:
         self.execute("CREATE INDEX ON bench_contact (idx, k)")
         today = self.today
         retention_columns = [c for c in self.columns("res_partner") if c.startswith("retention_")]
-        overrides = {c: "NULL" for c in retention_columns}
+        overrides = dict.fromkeys(retention_columns, "NULL")
         overrides.update(
             {
                 "id": "s.id",
@@ -1739,7 +1745,7 @@ def naive_compute(env, partner_ids, today):
             dates = [m.invoice_date for m in out]
             first, last = (dates[0], dates[-1]) if dates else (None, None)
             winback = None
-            for before, after in zip(dates, dates[1:]):
+            for before, after in zip(dates, dates[1:], strict=False):
                 if (after - before).days > rules.churn_days:
                     winback = after
             revenue_12m = revenue_prev = lifetime = repeat = overdue_amount = 0.0
@@ -1851,7 +1857,7 @@ def compare_figures(cr, expected):
             {"key": str(company_id), "ids": partner_ids},
         )
         for row in cr.fetchall():
-            stored = dict(zip(COMPARED, row[1:]))
+            stored = dict(zip(COMPARED, row[1:], strict=False))
             naive = expected[(company_id, row[0])]
             for name in COMPARED:
                 want, got = naive.get(name), stored[name]
@@ -2124,8 +2130,8 @@ class Bench:
                 idle,
                 "",
                 None,
-                "the scan for changes, plus the customers written in the hour of overlap "
-                f"before the watermark; steps: {idle_steps.summary()}",
+                "the scan for changes since the previous run (from the oldest transaction "
+                f"then running); steps: {idle_steps.summary()}",
             )
         )
         changed, customers = data.pay_open_invoices(n, self.today)
@@ -2515,8 +2521,9 @@ def parse_args(argv):
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="small run for the test suite: %d customers, %d invoices, "
-        "naive subset %d" % SMOKE_SIZE,
+        help="small run for the test suite: {:,} customers, {:,} invoices, naive subset {}".format(
+            *SMOKE_SIZE
+        ),
     )
     parser.add_argument(
         "--batch-size",
@@ -2633,12 +2640,12 @@ def main(argv=None):
             if "analytics" not in skip:
                 log("path 6a: analytics backfill")
                 bench.analytics_backfill()
-            if "dashboard" not in skip:
-                log("path 7: dashboard")
-                bench.dashboard()
             if "followups" not in skip:
                 log("path 6b: follow-up processing")
                 bench.followups()
+            if "dashboard" not in skip:
+                log("path 7: dashboard")
+                bench.dashboard()
             data.drop_staging()
             cr.commit()
             if args.explain:

@@ -293,9 +293,7 @@ class ResPartner(models.Model):
 
     def _search_retention_dirty(self, operator, value):
         if operator not in ("=", "!="):
-            raise UserError(
-                self.env._("Search on 'Figures Refresh Pending' with = or != only.")
-            )
+            raise UserError(self.env._("Search on 'Figures Refresh Pending' with = or != only."))
         queued = SQL("(SELECT partner_id FROM retention_profile_queue)")
         wanted = (operator == "=") == bool(value)
         return [("id", "in" if wanted else "not in", queued)]

@@ -171,9 +171,10 @@ class RetentionProfileBuilder(models.AbstractModel):
         with the start of the writing transaction, so rows that transaction commits after this
         scan are older than now: starting from it, the next scan still sees them, and only
         what was written meanwhile is scanned twice (the caller commits before scanning, so
-        that the scan's snapshot is younger than this reading). Limited to WATERMARK_OVERLAP before now (a session left idle in
-        a transaction must not make every scan look back further), and the whole overlap is
-        kept when other sessions' transactions cannot be seen."""
+        that the scan's snapshot is younger than this reading). Limited to WATERMARK_OVERLAP
+        before now (a session left idle in a transaction must not make every scan look back
+        further), and the whole overlap is kept when other sessions' transactions cannot be
+        seen."""
         self.env.cr.execute(
             """
             SELECT now() AT TIME ZONE 'UTC',
@@ -737,7 +738,9 @@ class RetentionProfileBuilder(models.AbstractModel):
             value = SQL("jsonb_build_object(%s, v.%s)", key, name)
             if nullable:
                 # drop the key instead of storing JSON null, so the ORM reads its fallback
-                merged = SQL("(COALESCE(p.%s, '{}'::jsonb) - %s) || jsonb_strip_nulls(%s)", name, key, value)
+                merged = SQL(
+                    "(COALESCE(p.%s, '{}'::jsonb) - %s) || jsonb_strip_nulls(%s)", name, key, value
+                )
             else:
                 merged = SQL("COALESCE(p.%s, '{}'::jsonb) || %s", name, value)
             assignments.append(SQL("%s = %s", name, merged))

@@ -66,11 +66,13 @@ else:
          UNION ALL
         SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner' AND indexname = ANY(%s)
         """,
-        [[
-            f"res_partner__{column}_index"
-            for column, _cast, _nullable in FIGURE_COLUMNS
-            if column != "retention_stage"
-        ]],
+        [
+            [
+                f"res_partner__{column}_index"
+                for column, _cast, _nullable in FIGURE_COLUMNS
+                if column != "retention_stage"
+            ]
+        ],
     )
     leftovers = [row[0] for row in env.cr.fetchall()]
     ok = (
