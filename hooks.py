@@ -25,6 +25,7 @@ def uninstall_hook(env):
     """Remove what Odoo would not remove by itself, keep what others rely on."""
     _remove_job_parameters(env)
     _remove_indexes(env)
+    _remove_tables(env)
     _remove_activities_of_our_types(env)
     _keep_active_languages(env)
 
@@ -41,6 +42,12 @@ def _remove_indexes(env):
 
     for name in [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX, *RETENTION_CONTACT_INDEXES]:
         env.cr.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def _remove_tables(env):
+    """The stored rows of the metric report: the report model reads them through a query, so
+    Odoo does not know the table is the module's."""
+    env.cr.execute("DROP TABLE IF EXISTS retention_metric_period")
 
 
 def _remove_activities_of_our_types(env):

@@ -295,32 +295,31 @@ class RetentionDashboard(models.AbstractModel):
 
     @api.model
     def _at_risk_customers(self, company, money):
-        """The customers at risk now, by 12-month revenue (largest first)."""
+        """The customers at risk now, by 12-month revenue (largest first): the first ones
+        sorted by PostgreSQL, and how many more there are."""
         Partner = self.env["res.partner"].with_company(company)
-        partners = Partner.search([("retention_stage", "=", "at_risk")])
-        revenue = {p.id: p.sudo().retention_revenue_12m for p in partners}
-        top = sorted(partners, key=lambda p: -revenue[p.id])[:LIST_LIMIT]
+        domain = [("retention_stage", "=", "at_risk")]
+        top = Partner.search(domain, order="retention_revenue_12m desc, id", limit=LIST_LIMIT)
+        more = Partner.search_count(domain) - len(top) if len(top) == LIST_LIMIT else 0
         return [
             {
                 "id": p.id,
                 "name": p.display_name,
                 "health": p.retention_health_score,
-                "revenue": format_amount(self.env, revenue[p.id], company.currency_id),
+                "revenue": format_amount(self.env, p.retention_revenue_12m, company.currency_id),
                 "action": self._record_action(p),
             }
             for p in top
         ] + (
             [
                 {
-                    "more": len(partners) - LIST_LIMIT,
+                    "more": more,
                     "action": self._list_action(
-                        self.env._("At-Risk Customers"),
-                        "res.partner",
-                        [("id", "in", partners.ids)],
+                        self.env._("At-Risk Customers"), "res.partner", domain
                     ),
                 }
             ]
-            if len(partners) > LIST_LIMIT
+            if more
             else []
         )
 

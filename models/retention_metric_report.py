@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -41,9 +43,143 @@ REPORT_HELP = (
 )
 
 
+#: Per customer and period, what the snapshots of company %(company)s from %(read_from)s on
+#: say: a snapshot closes the periods whose last (or current) month it is and opens the period
+#: that starts the month after it.
+PERIODS_QUERY = """
+            WITH contributions AS (
+                -- a snapshot closes the periods whose last (or current) month it is ...
+                SELECT s.company_id, s.partner_id, t.period_type,
+                       date_trunc(t.period_type, s.month)::date AS period_start,
+                       FALSE AS active_start, 0 AS rev_start,
+                       s.is_active AND s.month = e.end_month AS active_end,
+                       CASE WHEN s.month = e.end_month THEN s.revenue_12m ELSE 0 END AS rev_end,
+                       CASE WHEN s.month = e.end_month THEN s.revenue_lifetime END AS lifetime,
+                       CASE WHEN s.month = e.end_month THEN s.stage END AS stage_end,
+                       s.revenue_month AS rev_period, s.first_invoice_month
+                  FROM retention_snapshot s
+                 CROSS JOIN (VALUES ('month', 1), ('quarter', 3), ('year', 12))
+                       AS t(period_type, months)
+                 CROSS JOIN LATERAL (
+                       SELECT LEAST((date_trunc(t.period_type, s.month)
+                                     + make_interval(months => t.months - 1))::date,
+                                    %(current)s::date) AS end_month) e
+                 WHERE s.company_id = %(company)s AND s.month >= %(read_from)s
+                UNION ALL
+                -- ... and opens the period that starts the month after it
+                SELECT s.company_id, s.partner_id, t.period_type,
+                       (s.month + interval '1 month')::date,
+                       s.is_active, s.revenue_12m, FALSE, 0, NULL, NULL, 0, s.first_invoice_month
+                  FROM retention_snapshot s
+                 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS t(period_type)
+                 WHERE s.company_id = %(company)s AND s.month >= %(read_from)s
+                   AND s.month < %(current)s
+                   AND date_trunc(t.period_type, s.month + interval '1 month')
+                       = s.month + interval '1 month'
+            ),
+            periods AS (
+                SELECT company_id, partner_id, period_type, period_start,
+                       BOOL_OR(active_start) AS active_start,
+                       SUM(rev_start) AS rev_start,
+                       BOOL_OR(active_end) AS active_end,
+                       SUM(rev_end) AS rev_end,
+                       MAX(lifetime) AS lifetime,
+                       MAX(stage_end) AS stage_end,
+                       SUM(rev_period) AS rev_period,
+                       MAX(first_invoice_month) AS first_invoice_month
+                  FROM contributions
+                 GROUP BY company_id, partner_id, period_type, period_start
+            )
+            -- an id computed from the row's key (stable across rebuilds); assumes fewer than
+            -- 1000 companies
+            SELECT ((r.partner_id::bigint * 1000 + r.company_id) * 4
+                    + CASE r.period_type WHEN 'month' THEN 1 WHEN 'quarter' THEN 2 ELSE 3 END)
+                   * 10000
+                   + (EXTRACT(YEAR FROM r.period_start)::int - 1900) * 12
+                   + EXTRACT(MONTH FROM r.period_start)::int AS id,
+                   r.company_id, r.partner_id,
+                   r.period_type, r.period_start,
+                   LEAST((r.period_start + make_interval(months => CASE r.period_type
+                          WHEN 'month' THEN 0 WHEN 'quarter' THEN 2 ELSE 11 END))::date,
+                         %(current)s::date) AS period_end,
+                   r.first_invoice_month, r.stage_end,
+                   r.active_start::int AS customers_start,
+                   r.active_end::int AS customers_end,
+                   (r.active_end AND NOT r.active_start)::int AS customers_gained,
+                   (r.active_end AND NOT r.active_start
+                    AND r.first_invoice_month >= r.period_start)::int AS customers_new,
+                   (r.active_end AND NOT r.active_start
+                    AND r.first_invoice_month < r.period_start)::int AS customers_won_back,
+                   (r.active_start AND NOT r.active_end)::int AS customers_lost,
+                   (r.active_start AND r.active_end)::int AS customers_retained,
+                   CASE WHEN r.active_start THEN 100.0 * r.active_end::int END
+                       AS retention_rate,
+                   CASE WHEN r.active_start THEN 100.0 * (NOT r.active_end)::int END
+                       AS churn_rate,
+                   CASE WHEN r.active_start THEN GREATEST(r.rev_start, 0) ELSE 0 END
+                       AS revenue_start,
+                   CASE WHEN r.active_end THEN r.rev_end ELSE 0 END AS revenue_end,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN LEAST(GREATEST(r.rev_start, 0), GREATEST(r.rev_end, 0))
+                        ELSE 0 END AS revenue_retained,
+                   CASE WHEN r.active_start AND r.active_end THEN GREATEST(r.rev_end, 0)
+                        ELSE 0 END AS revenue_net_retained,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN GREATEST(r.rev_end - GREATEST(r.rev_start, 0), 0)
+                        ELSE 0 END AS revenue_expansion,
+                   CASE WHEN r.active_start AND r.active_end
+                        THEN GREATEST(GREATEST(r.rev_start, 0) - GREATEST(r.rev_end, 0), 0)
+                        ELSE 0 END AS revenue_contraction,
+                   CASE WHEN r.active_start AND NOT r.active_end
+                        THEN GREATEST(r.rev_start, 0) ELSE 0 END AS revenue_churned,
+                   r.rev_period AS revenue_period,
+                   CASE WHEN r.first_invoice_month < r.period_start THEN r.rev_period
+                        ELSE 0 END AS revenue_repeat,
+                   CASE WHEN r.active_end AND r.stage_end = 'at_risk' THEN r.rev_end
+                        ELSE 0 END AS revenue_at_risk,
+                   CASE WHEN r.active_end THEN r.lifetime ELSE 0 END AS revenue_lifetime
+              FROM periods r
+             WHERE r.period_start >= %(period_from)s AND r.period_start <= %(current)s
+"""
+PERIOD_COLUMNS = ", ".join(
+    (
+        "id",
+        "company_id",
+        "partner_id",
+        "period_type",
+        "period_start",
+        "period_end",
+        "first_invoice_month",
+        "stage_end",
+        "customers_start",
+        "customers_end",
+        "customers_gained",
+        "customers_new",
+        "customers_won_back",
+        "customers_lost",
+        "customers_retained",
+        "retention_rate",
+        "churn_rate",
+        "revenue_start",
+        "revenue_end",
+        "revenue_retained",
+        "revenue_net_retained",
+        "revenue_expansion",
+        "revenue_contraction",
+        "revenue_churned",
+        "revenue_period",
+        "revenue_repeat",
+        "revenue_at_risk",
+        "revenue_lifetime",
+    )
+)
+
+
 class RetentionMetricReport(models.Model):
-    """Customers per period: sums of these rows give the retention metrics (SQL view over
-    retention.snapshot)."""
+    """Customers per period: sums of these rows give the retention metrics. The rows are
+    computed from retention.snapshot when the snapshots change (_rebuild_periods) and stored in
+    retention_metric_period; the customer's account manager, country and industry are read
+    at query time."""
 
     _name = "retention.metric.report"
     _description = "Retention metrics per period"
@@ -179,113 +315,101 @@ class RetentionMetricReport(models.Model):
 
     @property
     def _table_query(self):
-        # the view reads these tables directly: pending ORM writes must reach them first
-        self.env["retention.snapshot"].flush_model()
+        # the rows are stored (retention_metric_period); who the customer's account manager,
+        # country and industry are is read now. Unused joins are removed by PostgreSQL.
         self.env["res.partner"].flush_model(
             ["retention_account_manager_id", "country_id", "industry_id"]
         )
-        return self._metric_query(fields.Date.context_today(self))
-
-    @api.model
-    def _metric_query(self, today):
-        current = today.replace(day=1)
         return SQL(
             """
-            WITH contributions AS (
-                -- a snapshot closes the periods whose last (or current) month it is ...
-                SELECT s.company_id, s.partner_id, t.period_type,
-                       date_trunc(t.period_type, s.month)::date AS period_start,
-                       FALSE AS active_start, 0 AS rev_start,
-                       s.is_active AND s.month = e.end_month AS active_end,
-                       CASE WHEN s.month = e.end_month THEN s.revenue_12m ELSE 0 END AS rev_end,
-                       CASE WHEN s.month = e.end_month THEN s.revenue_lifetime END AS lifetime,
-                       CASE WHEN s.month = e.end_month THEN s.stage END AS stage_end,
-                       s.revenue_month AS rev_period, s.first_invoice_month
-                  FROM retention_snapshot s
-                 CROSS JOIN (VALUES ('month', 1), ('quarter', 3), ('year', 12))
-                       AS t(period_type, months)
-                 CROSS JOIN LATERAL (
-                       SELECT LEAST((date_trunc(t.period_type, s.month)
-                                     + make_interval(months => t.months - 1))::date,
-                                    %(current)s::date) AS end_month) e
-                UNION ALL
-                -- ... and opens the period that starts the month after it
-                SELECT s.company_id, s.partner_id, t.period_type,
-                       (s.month + interval '1 month')::date,
-                       s.is_active, s.revenue_12m, FALSE, 0, NULL, NULL, 0, s.first_invoice_month
-                  FROM retention_snapshot s
-                 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS t(period_type)
-                 WHERE s.month < %(current)s
-                   AND date_trunc(t.period_type, s.month + interval '1 month')
-                       = s.month + interval '1 month'
-            ),
-            periods AS (
-                SELECT company_id, partner_id, period_type, period_start,
-                       BOOL_OR(active_start) AS active_start,
-                       SUM(rev_start) AS rev_start,
-                       BOOL_OR(active_end) AS active_end,
-                       SUM(rev_end) AS rev_end,
-                       MAX(lifetime) AS lifetime,
-                       MAX(stage_end) AS stage_end,
-                       SUM(rev_period) AS rev_period,
-                       MAX(first_invoice_month) AS first_invoice_month
-                  FROM contributions
-                 GROUP BY company_id, partner_id, period_type, period_start
-            )
-            -- an id computed from the row's key (no ROW_NUMBER(): it would stop the period
-            -- filters from reaching the snapshots); assumes fewer than 1000 companies
-            SELECT ((r.partner_id::bigint * 1000 + r.company_id) * 4
-                    + CASE r.period_type WHEN 'month' THEN 1 WHEN 'quarter' THEN 2 ELSE 3 END)
-                   * 10000
-                   + (EXTRACT(YEAR FROM r.period_start)::int - 1900) * 12
-                   + EXTRACT(MONTH FROM r.period_start)::int AS id,
-                   r.company_id, c.currency_id, r.partner_id,
+            SELECT m.*, c.currency_id,
                    p.retention_account_manager_id AS account_manager_id,
-                   p.country_id, p.industry_id,
-                   r.period_type, r.period_start,
-                   LEAST((r.period_start + make_interval(months => CASE r.period_type
-                          WHEN 'month' THEN 0 WHEN 'quarter' THEN 2 ELSE 11 END))::date,
-                         %(current)s::date) AS period_end,
-                   r.first_invoice_month, r.stage_end,
-                   r.active_start::int AS customers_start,
-                   r.active_end::int AS customers_end,
-                   (r.active_end AND NOT r.active_start)::int AS customers_gained,
-                   (r.active_end AND NOT r.active_start
-                    AND r.first_invoice_month >= r.period_start)::int AS customers_new,
-                   (r.active_end AND NOT r.active_start
-                    AND r.first_invoice_month < r.period_start)::int AS customers_won_back,
-                   (r.active_start AND NOT r.active_end)::int AS customers_lost,
-                   (r.active_start AND r.active_end)::int AS customers_retained,
-                   CASE WHEN r.active_start THEN 100.0 * r.active_end::int END
-                       AS retention_rate,
-                   CASE WHEN r.active_start THEN 100.0 * (NOT r.active_end)::int END
-                       AS churn_rate,
-                   CASE WHEN r.active_start THEN GREATEST(r.rev_start, 0) ELSE 0 END
-                       AS revenue_start,
-                   CASE WHEN r.active_end THEN r.rev_end ELSE 0 END AS revenue_end,
-                   CASE WHEN r.active_start AND r.active_end
-                        THEN LEAST(GREATEST(r.rev_start, 0), GREATEST(r.rev_end, 0))
-                        ELSE 0 END AS revenue_retained,
-                   CASE WHEN r.active_start AND r.active_end THEN GREATEST(r.rev_end, 0)
-                        ELSE 0 END AS revenue_net_retained,
-                   CASE WHEN r.active_start AND r.active_end
-                        THEN GREATEST(r.rev_end - GREATEST(r.rev_start, 0), 0)
-                        ELSE 0 END AS revenue_expansion,
-                   CASE WHEN r.active_start AND r.active_end
-                        THEN GREATEST(GREATEST(r.rev_start, 0) - GREATEST(r.rev_end, 0), 0)
-                        ELSE 0 END AS revenue_contraction,
-                   CASE WHEN r.active_start AND NOT r.active_end
-                        THEN GREATEST(r.rev_start, 0) ELSE 0 END AS revenue_churned,
-                   r.rev_period AS revenue_period,
-                   CASE WHEN r.first_invoice_month < r.period_start THEN r.rev_period
-                        ELSE 0 END AS revenue_repeat,
-                   CASE WHEN r.active_end AND r.stage_end = 'at_risk' THEN r.rev_end
-                        ELSE 0 END AS revenue_at_risk,
-                   CASE WHEN r.active_end THEN r.lifetime ELSE 0 END AS revenue_lifetime
-              FROM periods r
-              JOIN res_company c ON c.id = r.company_id
-              JOIN res_partner p ON p.id = r.partner_id
-             WHERE r.period_start <= %(current)s
-            """,
+                   p.country_id, p.industry_id
+              FROM retention_metric_period m
+              LEFT JOIN res_company c ON c.id = m.company_id
+              LEFT JOIN res_partner p ON p.id = m.partner_id
+            """
+        )
+
+    def init(self):
+        """The rows are computed from the snapshots when they change (retention.snapshot) and
+        stored here, so that reading the report or the dashboard sums stored rows instead of
+        deriving every period of every customer from millions of snapshots at each read. No
+        foreign keys, like the snapshots (bulk writes); customers with invoices cannot be
+        deleted."""
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS retention_metric_period (
+                id BIGINT PRIMARY KEY,
+                company_id INTEGER NOT NULL,
+                partner_id INTEGER NOT NULL,
+                period_type VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE,
+                first_invoice_month DATE,
+                stage_end VARCHAR,
+                customers_start INTEGER,
+                customers_end INTEGER,
+                customers_gained INTEGER,
+                customers_new INTEGER,
+                customers_won_back INTEGER,
+                customers_lost INTEGER,
+                customers_retained INTEGER,
+                retention_rate NUMERIC,
+                churn_rate NUMERIC,
+                revenue_start NUMERIC,
+                revenue_end NUMERIC,
+                revenue_retained NUMERIC,
+                revenue_net_retained NUMERIC,
+                revenue_expansion NUMERIC,
+                revenue_contraction NUMERIC,
+                revenue_churned NUMERIC,
+                revenue_period NUMERIC,
+                revenue_repeat NUMERIC,
+                revenue_at_risk NUMERIC,
+                revenue_lifetime NUMERIC
+            );
+            CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx
+                ON retention_metric_period (company_id, period_type, period_start);
+            """
+        )
+
+    @api.model
+    def _rebuild_periods(self, company, period_from):
+        """Recompute this company's rows of every period starting from ``period_from`` (the
+        first day of a year, so that its quarters and the year are complete) up to the current
+        one, from the snapshots: one DELETE and one INSERT. Returns the number of rows."""
+        period_from = period_from.replace(month=1, day=1)
+        self.env["retention.snapshot"].flush_model()
+        self.env.cr.execute("SET LOCAL jit = off")
+        self.env.cr.execute("SET LOCAL work_mem = '256MB'")
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM retention_metric_period WHERE company_id = %s AND period_start >= %s",
+                company.id,
+                period_from,
+            )
+        )
+        current = fields.Date.context_today(self).replace(day=1)
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO retention_metric_period (%s) %s",
+                SQL(PERIOD_COLUMNS),
+                self._metric_query(current, company.id, period_from),
+            )
+        )
+        written = self.env.cr.rowcount
+        self.invalidate_model()
+        return written
+
+    @api.model
+    def _metric_query(self, current, company_id, period_from):
+        """The rows of the periods of one company starting from ``period_from`` to the
+        ``current`` month, from the snapshots of the month before ``period_from`` onwards."""
+        return SQL(
+            PERIODS_QUERY,
+            company=company_id,
+            read_from=period_from - relativedelta(months=1),
+            period_from=period_from,
             current=current,
         )

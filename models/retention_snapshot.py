@@ -297,6 +297,7 @@ class RetentionSnapshot(models.Model):
             if not first:
                 continue
             rows += self._rebuild(company, month_start(first), current)
+            self.env["retention.metric.report"].sudo()._rebuild_periods(company, first)
             # every month is fresh: nothing for the daily job to redo today
             self.env["retention.snapshot.job"].sudo()._mark_done(
                 company, month_start(first), current
@@ -329,8 +330,42 @@ class RetentionSnapshot(models.Model):
             done += 1
             self._commit()
         remaining = Job._pending_count(today)
+        if not remaining:
+            self._rebuild_due_metrics()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    @api.model
+    def _rebuild_due_metrics(self):
+        """Once every due month is rebuilt: the metric rows of the periods those months belong
+        to, once per company (from January of the earliest such month), committed per
+        company."""
+        Job = self.env["retention.snapshot.job"].sudo()
+        Report = self.env["retention.metric.report"].sudo()
+        for company in self.env["res.company"].sudo().search([]):
+            jobs = Job._claim_metrics(company)
+            if jobs:
+                Report._rebuild_periods(company, min(jobs.mapped("month")))
+                jobs._mark_metrics_done()
+                self._commit()
+
+    @api.model
+    def _rebuild_all_metrics(self):
+        """The metric rows of every period of every company, from the snapshots as they are
+        (upgrade from a version that computed them at each read)."""
+        Report = self.env["retention.metric.report"].sudo()
+        self.flush_model()
+        for company in self.env["res.company"].sudo().search([]):
+            self.env.cr.execute(
+                SQL("SELECT MIN(month) FROM retention_snapshot WHERE company_id = %s", company.id)
+            )
+            first = self.env.cr.fetchone()[0]
+            if first:
+                Report._rebuild_periods(company, first)
+        self.env.cr.execute(
+            "UPDATE retention_snapshot_job SET metrics_done_on = done_on WHERE done_on IS NOT NULL"
+        )
+        self.env["retention.snapshot.job"].invalidate_model(["metrics_done_on"])
 
     @api.model
     def _commit(self):

@@ -22,6 +22,11 @@ class RetentionSnapshotJob(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     month = fields.Date(required=True, readonly=True)
     done_on = fields.Date(readonly=True, help="Day the month was last rebuilt.")
+    metrics_done_on = fields.Date(
+        readonly=True,
+        help="Day the metric rows of the periods of this month were last rebuilt (the same day "
+        "as the month itself once they are).",
+    )
 
     _sql_constraints = [
         ("company_month_uniq", "UNIQUE(company_id, month)", "One job per company and month."),
@@ -59,7 +64,8 @@ class RetentionSnapshotJob(models.Model):
         # months older than the rebuilt window that nothing marked are kept as history
         self.env.cr.execute(
             SQL(
-                "DELETE FROM retention_snapshot_job WHERE month < %s AND done_on IS NOT NULL",
+                "DELETE FROM retention_snapshot_job WHERE month < %s AND done_on IS NOT NULL "
+                "AND metrics_done_on IS NOT DISTINCT FROM done_on",
                 first,
             )
         )
@@ -103,19 +109,22 @@ class RetentionSnapshotJob(models.Model):
 
     @api.model
     def _mark_done(self, companies, first, last):
-        """The backfill rebuilt these months: nothing left to do for them today."""
+        """The backfill rebuilt these months and their metric rows: nothing left to do for
+        them today."""
         today = fields.Date.context_today(self)
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO retention_snapshot_job (company_id, month, done_on, create_uid,
-                                                    write_uid, create_date, write_date)
-                SELECT c.id, m.month, %(today)s, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                       now() AT TIME ZONE 'UTC'
+                INSERT INTO retention_snapshot_job (company_id, month, done_on, metrics_done_on,
+                                                    create_uid, write_uid, create_date,
+                                                    write_date)
+                SELECT c.id, m.month, %(today)s, %(today)s, %(uid)s, %(uid)s,
+                       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
                   FROM unnest(%(companies)s::int[]) AS c(id),
                        unnest(%(months)s::date[]) AS m(month)
-                ON CONFLICT (company_id, month) DO UPDATE SET done_on = EXCLUDED.done_on
+                ON CONFLICT (company_id, month) DO UPDATE
+                   SET done_on = EXCLUDED.done_on, metrics_done_on = EXCLUDED.metrics_done_on
                 """,
                 today=today,
                 uid=self.env.uid,
@@ -124,6 +133,34 @@ class RetentionSnapshotJob(models.Model):
             )
         )
         self.invalidate_model()
+
+    @api.model
+    def _claim_metrics(self, company):
+        """Lock this company's months rebuilt since their metric rows were: the periods they
+        belong to are due. Rows another worker holds (rebuilding the month or its metrics) are
+        skipped: they stay due for the next run."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM retention_snapshot_job
+                 WHERE company_id = %s AND done_on IS NOT NULL
+                   AND metrics_done_on IS DISTINCT FROM done_on
+                   FOR UPDATE SKIP LOCKED
+                """,
+                company.id,
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _mark_metrics_done(self):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE retention_snapshot_job SET metrics_done_on = done_on WHERE id = ANY(%s)",
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["metrics_done_on"])
 
     @api.model
     def _mark_moves(self, moves):
@@ -150,7 +187,8 @@ class RetentionSnapshotJob(models.Model):
                     SELECT %(company)s, m.month, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
                            now() AT TIME ZONE 'UTC'
                       FROM unnest(%(months)s::date[]) AS m(month)
-                    ON CONFLICT (company_id, month) DO UPDATE SET done_on = NULL
+                    ON CONFLICT (company_id, month) DO UPDATE
+                       SET done_on = NULL, metrics_done_on = NULL
                      WHERE retention_snapshot_job.done_on IS NOT NULL
                     """,
                     company=company_id,

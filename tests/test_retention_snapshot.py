@@ -417,6 +417,35 @@ class TestRetentionMetrics(RetentionAnalyticsCase):
                         )
                 start += relativedelta(months=months)
 
+    def test_daily_job_keeps_the_stored_rows_current(self):
+        """The report's rows are stored: a new invoice shows in them once the daily job has
+        rebuilt its months, then the periods those months belong to."""
+        Job = self.env["retention.snapshot.job"].sudo()
+        periods = (("month", date(2026, 5, 1), 1), ("quarter", date(2026, 4, 1), 3))
+        periods += (("year", date(2026, 1, 1), 12),)
+        gained_before = self.report_totals("month", date(2026, 5, 1))["customers_gained"]
+        self.make_invoice(self.e, "2026-05-25", 450)
+        self.assertEqual(
+            self.report_totals("month", date(2026, 5, 1))["customers_gained"],
+            gained_before,
+            "stored rows: unchanged until the job runs",
+        )
+        self.Snapshot._cron_update_snapshots()
+        for period_type, start, months in periods:
+            figures = self.report_totals(period_type, start)
+            live = self.live_period(start, months)
+            for key in ("customers_end", "customers_gained", "net_revenue_retention"):
+                if live[key] is None:
+                    self.assertIsNone(figures[key], f"{period_type} {key}")
+                else:
+                    self.assertAlmostEqual(figures[key], live[key], msg=f"{period_type} {key}")
+        self.assertEqual(
+            self.report_totals("month", date(2026, 5, 1))["customers_gained"], gained_before + 1
+        )
+        jobs = Job.search([("company_id", "=", self.company.id)])
+        self.assertEqual(jobs.mapped("metrics_done_on"), jobs.mapped("done_on"))
+        self.assertFalse(Job._claim_metrics(self.company), "nothing left to rebuild")
+
     def test_filters(self):
         """Account manager, tag, country and industry filter the rows."""
         user = self.env.user

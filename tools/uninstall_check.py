@@ -41,6 +41,14 @@ with odoo.modules.registry.Registry(env.cr.dbname).cursor() as cr:  # noqa: F821
         "AND column_name LIKE 'retention\\_%%'"
     )
     columns = cr.fetchone()[0]
+    # the module's own tables (ORM models and the stored report rows) and its indexes on
+    # Odoo's tables
+    cr.execute(
+        "SELECT (SELECT COUNT(*) FROM information_schema.tables "
+        "         WHERE table_schema = 'public' AND table_name LIKE 'retention\\_%%')"
+        "     + (SELECT COUNT(*) FROM pg_indexes WHERE indexname LIKE '%%retention%%')"
+    )
+    tables = cr.fetchone()[0]
     # install again, without demo data this time: the hook rebuilds the figures
     cr.execute("UPDATE ir_module_module SET demo = FALSE WHERE name = %s", [MODULE])
     fresh["ir.module.module"].search([("name", "=", MODULE)]).button_immediate_install()
@@ -60,11 +68,13 @@ ok = (
     and leftovers == 0
     and params == 0
     and columns == 0
+    and tables == 0
     and reinstalled == "installed"
     and with_figures > 0
 )
 print(
     f"UNINSTALL_RESULT ok={ok} state={state} kept={after == before} {after} "
     f"leftover_xmlids={leftovers} leftover_params={params} leftover_columns={columns} "
+    f"leftover_tables_and_indexes={tables} "
     f"reinstalled={reinstalled} customers_with_figures_after_reinstall={with_figures}"
 )

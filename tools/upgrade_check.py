@@ -53,6 +53,9 @@ else:
     marked = env.cr.fetchone()[0]
     # and rebuilds the analytics history that the install hook would have built
     snapshots = env["retention.snapshot"].search_count([])
+    # 18.0.1.2.0 stores the metric report's rows, built from the snapshots by the migration
+    env.cr.execute("SELECT COUNT(*) FROM retention_metric_period")
+    metric_rows = env.cr.fetchone()[0]
     from odoo.addons.customer_retention.models.retention_profile_builder import FIGURE_COLUMNS
 
     # 18.0.1.2.0 drops what the queue and the computed invoice flags replace, and the indexes
@@ -81,11 +84,13 @@ else:
         and before["retention.followup.log"]
         and marked >= before["customers_with_figures"]
         and snapshots > 0
+        and metric_rows > 0
         and not leftovers
     )
     print(
         f"UPGRADE_RESULT ok={bool(ok)} version={version} "
         f"kept={ {key: len(value) if key in KEPT else value for key, value in before.items()} } "
         f"lost={lost} "
-        f"marked_for_refresh={marked} snapshots={snapshots} leftovers={leftovers}"
+        f"marked_for_refresh={marked} snapshots={snapshots} "
+        f"metric_rows={metric_rows} leftovers={leftovers}"
     )

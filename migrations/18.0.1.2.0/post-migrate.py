@@ -7,6 +7,8 @@
 - The figures written by the builder are no longer indexed (Odoo indexes company-dependent
   fields unless told not to, and keeps an index it no longer expects): their indexes are
   dropped, the stage's is kept.
+- The retention metric report's rows are stored (retention_metric_period) instead of being
+  derived from the snapshots at each read: they are built here from the snapshots.
 - Every customer is queued once, so that the next run of the refresh job computes the figures
   with the rewritten builder instead of waiting for the daily recompute.
 """
@@ -36,5 +38,6 @@ def migrate(cr, version):
         if column != "retention_stage":
             cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
     env = api.Environment(cr, SUPERUSER_ID, {})
+    env["retention.snapshot"]._rebuild_all_metrics()
     env["retention.profile.builder"]._mark_all_customers_dirty()
     env.ref("customer_retention.ir_cron_retention_refresh_changed")._trigger()
