@@ -104,3 +104,50 @@ class TestRefreshWorkers(BaseCase):
         with self.registry.cursor() as cr:
             self._env(cr)._mark_changed_customers_dirty()
         self.assertIn(customer, self._dirty(), "found by the scan after the commit")
+
+
+@tagged("post_install", "-at_install")
+class TestSnapshotMetricWorkers(BaseCase):
+    """The metric rows of a rebuilt month are claimed by one worker; a crash leaves them due."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.company_id = env.ref("base.main_company").id
+            cr.execute(
+                """
+                INSERT INTO retention_snapshot_job (company_id, month, done_on)
+                VALUES (%s, '1990-01-01', CURRENT_DATE) RETURNING id
+                """,
+                [self.company_id],
+            )
+            self.job_id = cr.fetchone()[0]
+        self.addCleanup(self._delete_job)
+
+    def _delete_job(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM retention_snapshot_job WHERE id = %s", [self.job_id])
+
+    def _claim(self, cr):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        return env["retention.snapshot.job"]._claim_metrics(
+            env["res.company"].browse(self.company_id)
+        )
+
+    def test_one_worker_takes_the_metrics_of_a_month(self):
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            first = self._claim(cr1)
+            self.assertIn(self.job_id, first.ids)
+            self.assertNotIn(self.job_id, self._claim(cr2).ids, "held by the first worker")
+            first._mark_metrics_done()
+        with self.registry.cursor() as cr:
+            self.assertNotIn(self.job_id, self._claim(cr).ids, "done")
+
+    def test_crash_leaves_the_metrics_due(self):
+        with self.assertRaises(RuntimeError), self.registry.cursor() as cr:
+            self._claim(cr)._mark_metrics_done()
+            raise RuntimeError("worker killed")
+        with self.registry.cursor() as cr:
+            self.assertIn(self.job_id, self._claim(cr).ids)
