@@ -302,6 +302,7 @@ class RetentionSnapshot(models.Model):
             self.env["retention.snapshot.job"].sudo()._mark_done(
                 company, month_start(first), current
             )
+        self._analyze_tables()
         _logger.info(
             "customer_retention: monthly snapshots rebuilt for %s companies (%s rows) in %.2f s",
             len(companies),
@@ -366,6 +367,14 @@ class RetentionSnapshot(models.Model):
             "UPDATE retention_snapshot_job SET metrics_done_on = done_on WHERE done_on IS NOT NULL"
         )
         self.env["retention.snapshot.job"].invalidate_model(["metrics_done_on"])
+        self._analyze_tables()
+
+    @api.model
+    def _analyze_tables(self):
+        """Fresh statistics after a bulk rebuild: until autovacuum gets to millions of new
+        rows, the planner would read the report as if the tables were empty (the month
+        dashboard took 4 s instead of under 2 at 100,000 customers)."""
+        self.env.cr.execute("ANALYZE retention_snapshot, retention_metric_period")
 
     @api.model
     def _commit(self):
