@@ -2408,7 +2408,7 @@ class QueryCapture:
 def explain_statements(cr, title, statements, out, skip=()):
     """EXPLAIN (ANALYZE, BUFFERS) each statement in a savepoint that is rolled back."""
     for number, statement in enumerate(statements, start=1):
-        head = " ".join(statement.split())[:160]
+        head = " ".join(statement.split())[:160].rstrip()
         if re.match(r"\s*SET\b", statement, re.I):
             cr.execute(statement)  # e.g. SET LOCAL jit = off: the statements after it need it
             print(f"\n===== {title} #{number}: {head}", file=out)
@@ -2422,7 +2422,7 @@ def explain_statements(cr, title, statements, out, skip=()):
         try:
             cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
             for (line,) in cr.fetchall():
-                print(line, file=out)
+                print(line.rstrip(), file=out)
         except Exception as error:  # noqa: BLE001 - report and go on
             print(f"(could not explain: {error})", file=out)
         finally:
