@@ -445,6 +445,20 @@ class TestRetentionMetrics(RetentionAnalyticsCase):
         jobs = Job.search([("company_id", "=", self.company.id)])
         self.assertEqual(jobs.mapped("metrics_done_on"), jobs.mapped("done_on"))
         self.assertFalse(Job._claim_metrics(self.company), "nothing left to rebuild")
+        # cancelled: the rows the invoice gave go away again
+        move = self.env["account.move"].search(
+            [("partner_id", "=", self.e.id), ("invoice_date", "=", "2026-05-25")]
+        )
+        move.button_draft()
+        move.button_cancel()
+        self.Snapshot._cron_update_snapshots()
+        self.assertEqual(
+            self.report_totals("month", date(2026, 5, 1))["customers_gained"], gained_before
+        )
+        for period_type, start, months in periods:
+            figures = self.report_totals(period_type, start)
+            live = self.live_period(start, months)
+            self.assertEqual(figures["customers_end"], live["customers_end"], period_type)
 
     def test_filters(self):
         """Account manager, tag, country and industry filter the rows."""
