@@ -141,38 +141,37 @@ PERIODS_QUERY = """
               FROM periods r
              WHERE r.period_start >= %(period_from)s AND r.period_start <= %(current)s
 """
-PERIOD_COLUMNS = ", ".join(
-    (
-        "id",
-        "company_id",
-        "partner_id",
-        "period_type",
-        "period_start",
-        "period_end",
-        "first_invoice_month",
-        "stage_end",
-        "customers_start",
-        "customers_end",
-        "customers_gained",
-        "customers_new",
-        "customers_won_back",
-        "customers_lost",
-        "customers_retained",
-        "retention_rate",
-        "churn_rate",
-        "revenue_start",
-        "revenue_end",
-        "revenue_retained",
-        "revenue_net_retained",
-        "revenue_expansion",
-        "revenue_contraction",
-        "revenue_churned",
-        "revenue_period",
-        "revenue_repeat",
-        "revenue_at_risk",
-        "revenue_lifetime",
-    )
-)
+#: The columns of retention_metric_period, in the order of PERIODS_QUERY.
+PERIOD_COLUMNS = [
+    ("id", "BIGINT PRIMARY KEY"),
+    ("company_id", "INTEGER NOT NULL"),
+    ("partner_id", "INTEGER NOT NULL"),
+    ("period_type", "VARCHAR NOT NULL"),
+    ("period_start", "DATE NOT NULL"),
+    ("period_end", "DATE"),
+    ("first_invoice_month", "DATE"),
+    ("stage_end", "VARCHAR"),
+    ("customers_start", "INTEGER"),
+    ("customers_end", "INTEGER"),
+    ("customers_gained", "INTEGER"),
+    ("customers_new", "INTEGER"),
+    ("customers_won_back", "INTEGER"),
+    ("customers_lost", "INTEGER"),
+    ("customers_retained", "INTEGER"),
+    ("retention_rate", "NUMERIC"),
+    ("churn_rate", "NUMERIC"),
+    ("revenue_start", "NUMERIC"),
+    ("revenue_end", "NUMERIC"),
+    ("revenue_retained", "NUMERIC"),
+    ("revenue_net_retained", "NUMERIC"),
+    ("revenue_expansion", "NUMERIC"),
+    ("revenue_contraction", "NUMERIC"),
+    ("revenue_churned", "NUMERIC"),
+    ("revenue_period", "NUMERIC"),
+    ("revenue_repeat", "NUMERIC"),
+    ("revenue_at_risk", "NUMERIC"),
+    ("revenue_lifetime", "NUMERIC"),
+]
 
 
 class RetentionMetricReport(models.Model):
@@ -338,40 +337,14 @@ class RetentionMetricReport(models.Model):
         foreign keys, like the snapshots (bulk writes); customers with invoices cannot be
         deleted."""
         self.env.cr.execute(
-            """
-            CREATE TABLE IF NOT EXISTS retention_metric_period (
-                id BIGINT PRIMARY KEY,
-                company_id INTEGER NOT NULL,
-                partner_id INTEGER NOT NULL,
-                period_type VARCHAR NOT NULL,
-                period_start DATE NOT NULL,
-                period_end DATE,
-                first_invoice_month DATE,
-                stage_end VARCHAR,
-                customers_start INTEGER,
-                customers_end INTEGER,
-                customers_gained INTEGER,
-                customers_new INTEGER,
-                customers_won_back INTEGER,
-                customers_lost INTEGER,
-                customers_retained INTEGER,
-                retention_rate NUMERIC,
-                churn_rate NUMERIC,
-                revenue_start NUMERIC,
-                revenue_end NUMERIC,
-                revenue_retained NUMERIC,
-                revenue_net_retained NUMERIC,
-                revenue_expansion NUMERIC,
-                revenue_contraction NUMERIC,
-                revenue_churned NUMERIC,
-                revenue_period NUMERIC,
-                revenue_repeat NUMERIC,
-                revenue_at_risk NUMERIC,
-                revenue_lifetime NUMERIC
-            );
-            CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx
-                ON retention_metric_period (company_id, period_type, period_start);
-            """
+            SQL(
+                "CREATE TABLE IF NOT EXISTS retention_metric_period (%s)",
+                SQL(", ".join(f"{name} {sql_type}" for name, sql_type in PERIOD_COLUMNS)),
+            )
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx "
+            "ON retention_metric_period (company_id, period_type, period_start)"
         )
 
     @api.model
@@ -394,7 +367,7 @@ class RetentionMetricReport(models.Model):
         self.env.cr.execute(
             SQL(
                 "INSERT INTO retention_metric_period (%s) %s",
-                SQL(PERIOD_COLUMNS),
+                SQL(", ".join(name for name, _sql_type in PERIOD_COLUMNS)),
                 self._metric_query(current, company.id, period_from),
             )
         )

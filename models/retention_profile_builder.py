@@ -298,7 +298,6 @@ class RetentionProfileBuilder(models.AbstractModel):
         today = fields.Date.context_today(self)
         # sudo: figures are kept for every company, whichever user triggered the refresh
         companies = self.env["res.company"].sudo().search([])
-        partners = self.env["res.partner"].sudo().browse(partner_ids)
         facts = self._gather_facts(partner_ids, today)
         current = self._read_current_values(partner_ids, companies)
         visible = self._partner_companies(partner_ids)
@@ -306,8 +305,10 @@ class RetentionProfileBuilder(models.AbstractModel):
             rows = self._evaluate_company(company, partner_ids, visible, facts, current, today)
             self._write_company_figures(company, rows)
         self._unqueue(partner_ids)
-        partners.invalidate_recordset()
-        self.env["res.partner"].invalidate_model([name for name, _cast, _null in FIGURE_COLUMNS])
+        # what the SQL above wrote: the figures of every partner cached, and the queue
+        self.env["res.partner"].invalidate_model(
+            [name for name, _cast, _null in FIGURE_COLUMNS] + ["retention_dirty"]
+        )
 
     @api.model
     def _gather_facts(self, partner_ids, today):
