@@ -1,6 +1,12 @@
 # Piped into `odoo shell -d DB` by tools/upgrade_check.sh. UPGRADE_STEP=before prints the
 # records an upgrade must keep as one UPGRADE_COUNTS line of JSON; UPGRADE_STEP=after reads
 # that line from UPGRADE_BEFORE, compares and prints one UPGRADE_RESULT line.
+#
+# The previous release is tools/previous_release (18.0.1.2.0). What this release's migration
+# must do is checked by the functions listed in MIGRATION_CHECKS: each one gets the environment
+# after the upgrade and the "before" counts and returns a list of problems (empty when fine).
+# What the "before" step prepares for them (data only an older release could hold) is done by
+# the functions in PREPARE, run on the previous release before counting.
 import json
 import os
 
@@ -9,6 +15,7 @@ KEPT = (
     "retention.followup.rule",
     "retention.followup.action",
     "retention.followup.log",
+    "retention.feedback",
 )
 
 
@@ -29,6 +36,23 @@ def snapshot(environment):
     return counts
 
 
+def check_analytics_kept(environment, before):
+    """The snapshots and stored metric rows survive the upgrade."""
+    problems = []
+    if not environment["retention.snapshot"].search_count([]):
+        problems.append("no snapshot left")
+    environment.cr.execute("SELECT COUNT(*) FROM retention_metric_period")
+    if not environment.cr.fetchone()[0]:
+        problems.append("no stored metric row left")
+    return problems
+
+
+#: functions(env) run on the previous release before counting: data the migration must handle
+PREPARE = []
+#: functions(env, before) -> [problem, ...] run after the upgrade
+MIGRATION_CHECKS = [check_analytics_kept]
+
+
 env = env  # noqa: F821,PLW0127 (shell global)
 if os.environ["UPGRADE_STEP"] == "before":
     # what a few days of use leave behind: planned reviews, one completed, follow-up logs
@@ -37,6 +61,8 @@ if os.environ["UPGRADE_STEP"] == "before":
     review = env["retention.review"].search([("state", "=", "planned")], limit=1)
     if review:
         review.write({"state": "done", "outcome": "renew", "date_done": review.date_planned})
+    for prepare in PREPARE:
+        prepare(env)
     env.cr.commit()
     print("UPGRADE_COUNTS " + json.dumps(snapshot(env)))
 else:
@@ -48,49 +74,10 @@ else:
         for key, value in before.items()
         if (set(value) - set(after.get(key) or ()) if key in KEPT else after.get(key) != value)
     }
-    # the migration queues every customer for a refresh by the new builder
-    env.cr.execute("SELECT COUNT(*) FROM retention_profile_queue")
-    marked = env.cr.fetchone()[0]
-    # and rebuilds the analytics history that the install hook would have built
-    snapshots = env["retention.snapshot"].search_count([])
-    # 18.0.1.2.0 stores the metric report's rows, built from the snapshots by the migration
-    env.cr.execute("SELECT COUNT(*) FROM retention_metric_period")
-    metric_rows = env.cr.fetchone()[0]
-    from odoo.addons.customer_retention.models.retention_profile_builder import FIGURE_COLUMNS
-
-    # 18.0.1.2.0 drops what the queue and the computed invoice flags replace, and the indexes
-    # of the figures (the stage's stays)
-    env.cr.execute(
-        """
-        SELECT table_name || '.' || column_name FROM information_schema.columns
-         WHERE (table_name, column_name) IN (('res_partner', 'retention_dirty'),
-                                             ('account_move', 'retention_is_first_invoice'),
-                                             ('account_move', 'retention_is_repeat'))
-         UNION ALL
-        SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner' AND indexname = ANY(%s)
-        """,
-        [
-            [
-                f"res_partner__{column}_index"
-                for column, _cast, _nullable in FIGURE_COLUMNS
-                if column != "retention_stage"
-            ]
-        ],
-    )
-    leftovers = [row[0] for row in env.cr.fetchall()]
-    ok = (
-        not lost
-        and before["retention.review"]
-        and before["retention.followup.log"]
-        and marked >= before["customers_with_figures"]
-        and snapshots > 0
-        and metric_rows > 0
-        and not leftovers
-    )
+    problems = [problem for check in MIGRATION_CHECKS for problem in check(env, before)]
+    ok = not lost and before["retention.review"] and before["retention.followup.log"] and not problems
     print(
         f"UPGRADE_RESULT ok={bool(ok)} version={version} "
         f"kept={ {key: len(value) if key in KEPT else value for key, value in before.items()} } "
-        f"lost={lost} "
-        f"marked_for_refresh={marked} snapshots={snapshots} "
-        f"metric_rows={metric_rows} leftovers={leftovers}"
+        f"lost={lost} problems={problems}"
     )
