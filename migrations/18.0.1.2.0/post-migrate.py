@@ -16,7 +16,29 @@
 from odoo import SUPERUSER_ID, api
 from odoo.tools.sql import column_exists, make_index_name
 
-from odoo.addons.customer_retention.models.retention_profile_builder import FIGURE_COLUMNS
+#: The figure columns as they were in 18.0.1.2.0 (frozen: later releases may add or drop
+#: figures, this migration must keep dropping the same indexes).
+INDEXED_FIGURES_DROPPED = (
+    "retention_customer_since",
+    "retention_last_invoice_date",
+    "retention_last_contact_date",
+    "retention_revenue_12m",
+    "retention_revenue_prev_12m",
+    "retention_revenue_lifetime",
+    "retention_repeat_revenue_share",
+    "retention_overdue_amount",
+    "retention_overdue_days",
+    "retention_invoice_count",
+    "retention_credit_note_count",
+    "retention_project_open_count",
+    "retention_project_done_count",
+    "retention_health_score",
+    "retention_health_score_prev",
+    "retention_health_trend",
+    "retention_revenue_trend",
+    "retention_health_factors",
+    "retention_stage_date",
+)
 
 
 def migrate(cr, version):
@@ -34,9 +56,8 @@ def migrate(cr, version):
     for column in ("retention_is_first_invoice", "retention_is_repeat"):
         if column_exists(cr, "account_move", column):
             cr.execute(f'ALTER TABLE account_move DROP COLUMN "{column}"')
-    for column, _cast, _nullable in FIGURE_COLUMNS:
-        if column != "retention_stage":
-            cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
+    for column in INDEXED_FIGURES_DROPPED:
+        cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["retention.snapshot"]._rebuild_all_metrics()
     env["retention.profile.builder"]._mark_all_customers_dirty()
