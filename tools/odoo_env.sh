@@ -2,8 +2,11 @@
 # Shared helpers for the customer_retention developer scripts. Source it, do not run it:
 #   source "$(dirname "${BASH_SOURCE[0]}")/odoo_env.sh"
 #
-# Odoo itself is a prerequisite, located like an administrator would: an interpreter that can
-# `import odoo` (ODOO_PYTHON, default python3). Nothing here downloads or builds Odoo.
+# Odoo is located like an administrator would: an interpreter that can `import odoo`
+# (ODOO_PYTHON; else python3; else the repository's .venv). When none can and ODOO_PYTHON was
+# not given, check_odoo installs Odoo 18.0 into .venv with tools/bootstrap_odoo.sh (from
+# ODOO_SOURCE, default Odoo's official 18.0 source archive) - except under CI, which uses the
+# Odoo installed on the machine and fails loudly without one.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 MODULE=customer_retention
@@ -14,14 +17,38 @@ ADDONS_DIR="$BUILD_DIR/addons"
 ADDON_LINK="$ADDONS_DIR/$MODULE"
 ODOO_CONF="$BUILD_DIR/odoo.conf"
 DATA_DIR="$BUILD_DIR/data"
+ODOO_PYTHON_GIVEN="${ODOO_PYTHON:-}"
 ODOO_PYTHON="${ODOO_PYTHON:-python3}"
+VENV_DIR="$REPO_ROOT/.venv"
 DB_USER="${PGUSER:-$(id -un)}"
 
 say() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# Odoo 18 importable from ODOO_PYTHON? Explain what to install instead of showing a traceback.
+odoo_importable() {
+    "$1" -c 'import odoo, odoo.release; assert odoo.release.version_info[0] == 18' >/dev/null 2>&1
+}
+
+in_ci() { case "${CI:-}" in "" | false | 0) return 1 ;; *) return 0 ;; esac; }
+
+# Odoo 18 importable? Without ODOO_PYTHON: python3, else .venv, else (outside CI) install it
+# into .venv. With ODOO_PYTHON, or under CI: explain what to install instead of a traceback.
 check_odoo() {
+    if [ -z "$ODOO_PYTHON_GIVEN" ] && ! odoo_importable "$ODOO_PYTHON"; then
+        if odoo_importable "$VENV_DIR/bin/python"; then
+            ODOO_PYTHON="$VENV_DIR/bin/python"
+        elif ! in_ci; then
+            local source="${ODOO_SOURCE:-the official Odoo 18.0 source archive}"
+            say "Odoo 18.0 is not importable with python3: installing it into $VENV_DIR
+    from $source (set ODOO_SOURCE to a local source tree or archive, or ODOO_PYTHON to an
+    interpreter that has Odoo, to avoid this)"
+            bash "$REPO_ROOT/tools/bootstrap_odoo.sh" "$VENV_DIR" || die "the Odoo bootstrap failed (above)"
+            ODOO_PYTHON="$VENV_DIR/bin/python"
+            "$ODOO_PYTHON" -m pip install -q -r "$REPO_ROOT/requirements-test.txt" \
+                || die "installing the test tools (requirements-test.txt) into $VENV_DIR failed"
+        fi
+    fi
+    export ODOO_PYTHON
     command -v "$ODOO_PYTHON" >/dev/null 2>&1 || die "Python interpreter '$ODOO_PYTHON' not found.
   Set ODOO_PYTHON to the interpreter that has Odoo 18.0 installed."
     if ! "$ODOO_PYTHON" -c 'import odoo, odoo.release; assert odoo.release.version_info[0] == 18' \
@@ -34,7 +61,9 @@ check_odoo() {
       $ODOO_PYTHON -m pip install -r /path/to/odoo/requirements.txt
       $ODOO_PYTHON -m pip install -e /path/to/odoo
   or point ODOO_PYTHON at an interpreter that already has it:
-      ODOO_PYTHON=/path/to/venv/bin/python make test"
+      ODOO_PYTHON=/path/to/venv/bin/python make test
+  or let make install it into .venv (not under CI): unset ODOO_PYTHON, optionally with
+      ODOO_SOURCE=/path/to/odoo-18.0-source-tree-or-archive make demo"
     fi
 }
 
