@@ -15,6 +15,8 @@ FEEDBACK_ORIGINS = {
     "retention.review": "review",
     "res.partner": "manual",
 }
+#: The longest delay of an activity's deadline or a plan's date, in days.
+DELAY_MAX = 3650
 ASSIGNEES = [
     ("account_manager", "Account manager"),
     ("project_manager", "Project manager"),
@@ -150,6 +152,19 @@ class RetentionFollowupAction(models.Model):
     # ------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------
+    @api.constrains("delay_days")
+    def _check_delay(self):
+        """Bounded: the job adds the delay to today (a huge number overflows the date)."""
+        for action in self:
+            if not 0 <= action.delay_days <= DELAY_MAX:
+                raise ValidationError(
+                    self.env._(
+                        "The delay of an action must be between %(min)s and %(max)s days.",
+                        min=0,
+                        max=DELAY_MAX,
+                    )
+                )
+
     @api.constrains(
         "action_type", "activity_type_id", "assignee", "user_id", "plan_id", "template_id"
     )

@@ -85,29 +85,48 @@ class RetentionFollowupLog(models.Model):
             ("retention.feedback", self.env._("Feedback")),
         ]
 
+    @api.depends_context("uid")
     @api.depends("res_model", "res_id")
     def _compute_record_ref(self):
-        for log in self:
-            record = self.env[log.res_model].browse(log.res_id) if log.res_model else None
-            # sudo: existence only; the link itself is still checked when opened
-            exists = record is not None and record.sudo().exists()
-            log.record_ref = f"{log.res_model},{log.res_id}" if exists else False
-            # sudo: the name of the record, shown to who may read the log
-            log.record_name = record.sudo().display_name if exists else False
+        """The record of the log, and its name when the user may read the record (else its
+        kind and id: the log does not reveal what the user may not read)."""
+        labels = dict(self._selection_record_ref())
+        self.record_ref = self.record_name = False
+        for model, logs in self.grouped("res_model").items():
+            if not model or model not in self.env:
+                continue
+            # sudo: which records still exist; the link itself is checked when opened
+            existing = self.env[model].sudo().browse(logs.mapped("res_id")).exists()
+            readable = existing.with_env(self.env)._filtered_access("read")
+            # sudo: the names of the records the user may read (checked just above)
+            names = dict(zip(readable.ids, readable.sudo().mapped("display_name"), strict=True))
+            existing_ids = set(existing.ids)
+            for log in logs:
+                if log.res_id not in existing_ids:
+                    continue
+                log.record_ref = f"{model},{log.res_id}"
+                log.record_name = names.get(log.res_id) or self.env._(
+                    "%(kind)s #%(id)s", kind=labels.get(model, model), id=log.res_id
+                )
 
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
     def action_retry(self):
-        """Run failed logs again now, whatever their attempts."""
+        """Run failed logs again now, whatever their attempts: for who may edit their rules."""
+        self.check_access("read")
+        self.rule_id.check_access("write")
         failed = self.filtered(lambda log: log.state == "failed")
+        # sudo: rights checked above; logs are written by the module only, and a retry runs
+        # as the scheduled job would (activities for other users)
+        failed = failed.sudo()
         failed.write({"attempts": 0, "next_attempt": fields.Datetime.now()})
-        # sudo: a retry runs as the scheduled job would (activities for other users)
-        failed.sudo()._execute_logs()
+        failed._execute_logs()
         return True
 
     def action_open_record(self):
         self.ensure_one()
+        self.check_access("read")
         return self.env[self.res_model].browse(self.res_id)._get_records_action()
 
     # ------------------------------------------------------------------
@@ -253,7 +272,8 @@ class RetentionFollowupLog(models.Model):
         except Exception as error:  # noqa: BLE001 any failure is recorded, never blocks the rest
             _logger.info("Follow-up %s of rule %s failed: %s", self.id, rule.id, error)
             attempts = self.attempts + 1
-            self.write(
+            # sudo: the log is written by the module only (users have no write access)
+            self.sudo().write(
                 {
                     "state": "failed",
                     "attempts": attempts,
@@ -262,7 +282,8 @@ class RetentionFollowupLog(models.Model):
                 }
             )
             return False
-        self.write(
+        # sudo: the log is written by the module only (users have no write access)
+        self.sudo().write(
             {
                 "state": "done",
                 "attempts": self.attempts + 1,

@@ -1,15 +1,13 @@
+import ast
 import logging
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
 from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
-from odoo.tools.safe_eval import datetime as safe_datetime
-from odoo.tools.safe_eval import safe_eval
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +65,81 @@ FEEDBACK_CATEGORIES = [
 
 #: Key of the transaction-level advisory lock one worker holds while detecting a rule's events.
 DETECTION_LOCK_KEY = 0x52464C  # "RFL"
+
+#: Bounds of the numbers a rule's author sets: the job computes dates with them.
+DAYS_MAX = 3650
+HEALTH_DROP_MAX = 100
+#: Fields written by the scheduled job only (never by users, whatever their rights).
+JOB_FIELDS = ("last_error", "last_error_date")
+
+#: What a customer filter may hold: conditions (field path, operator, plain value) and these.
+LOGIC_OPERATORS = ("&", "|", "!")
+PLAIN_TYPES = (str, int, float, bool, type(None))
+#: Operators whose value is itself a filter, on the field's model.
+SUBDOMAIN_OPERATORS = ("any", "not any")
+
+
+class FilterError(ValueError):
+    """Why a customer filter is refused: ``reason`` is one of 'not_literal', 'unknown_field'
+    (``field`` names the path as typed), 'access' or 'mismatch'."""
+
+    def __init__(self, reason, field=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+def literal_domain(text):
+    """The customer filter text as a domain list. Only literals are read (ast.literal_eval):
+    no name, call or attribute is ever evaluated, so the filter cannot act nor read anything.
+    Raises FilterError when the text is not a plain list of conditions."""
+    text = (text or "").strip() or "[]"
+    try:
+        domain = ast.literal_eval(text)
+    except Exception as error:  # noqa: BLE001 SyntaxError, ValueError, RecursionError...
+        raise FilterError("not_literal") from error
+    return _checked_domain(domain)
+
+
+def _checked_domain(domain):
+    """``domain`` as a list of '&', '|', '!' and (field path, operator, plain value) tuples."""
+    if not isinstance(domain, (list, tuple)):
+        raise FilterError("not_literal")
+    checked = []
+    for item in domain:
+        if isinstance(item, str) and item in LOGIC_OPERATORS:
+            checked.append(item)
+            continue
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise FilterError("not_literal")
+        leaf = tuple(item)
+        if leaf in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+            checked.append(leaf)
+            continue
+        path, operator, value = leaf
+        if (
+            not isinstance(path, str)
+            or not path
+            or not isinstance(operator, str)
+            or operator.lower() not in expression.TERM_OPERATORS
+        ):
+            raise FilterError("not_literal")
+        if operator.lower() in SUBDOMAIN_OPERATORS:
+            value = _checked_domain(value)
+        elif not (
+            isinstance(value, PLAIN_TYPES)
+            or (
+                isinstance(value, (list, tuple))
+                and all(isinstance(element, PLAIN_TYPES) for element in value)
+            )
+        ):
+            raise FilterError("not_literal")
+        checked.append((path, operator, value))
+    try:
+        expression.normalize_domain(checked)  # as many conditions as the operators need
+    except (AssertionError, ValueError) as error:
+        raise FilterError("not_literal") from error
+    return checked
 
 
 class RetentionFollowupRule(models.Model):
@@ -130,7 +203,8 @@ class RetentionFollowupRule(models.Model):
         string="Customer Filter",
         default="[]",
         help="Only customers matching this filter are followed up (the commercial customer "
-        "of the project, invoice or review).",
+        "of the project, invoice or review). A plain list of conditions with fixed values, "
+        "built with the editor.",
     )
     action_ids = fields.One2many(
         "retention.followup.action", "rule_id", string="Actions", copy=True
@@ -143,10 +217,60 @@ class RetentionFollowupRule(models.Model):
     log_ids = fields.One2many("retention.followup.log", "rule_id", string="Log")
     log_count = fields.Integer(compute="_compute_log_counts", string="Fired")
     log_failed_count = fields.Integer(compute="_compute_log_counts", string="Failed")
+    last_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the rule could not look for events at its last run; cleared once it can. "
+        "Written by the scheduled job only.",
+    )
+    last_error_date = fields.Datetime(string="Last Error On", readonly=True, copy=False)
 
     _sql_constraints = [
         ("days_positive", "CHECK (days >= 0)", "The number of days cannot be negative."),
     ]
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_job_fields(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_job_fields([vals])
+        return super().write(vals)
+
+    def _check_job_fields(self, vals_list):
+        """The job's fields are written by the module (as superuser) only: Odoo does not
+        enforce readonly fields on write() through RPC."""
+        if self.env.su:
+            return
+        if any(name in vals for vals in vals_list for name in JOB_FIELDS):
+            raise AccessError(
+                self.env._(
+                    "The last error of a follow-up rule is recorded by the scheduled job: it "
+                    "cannot be written by hand."
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_fired(self):
+        """A rule that has fired keeps its history: its log would go with it."""
+        # sudo: logs of companies the user does not see count too
+        fired = (
+            self.env["retention.followup.log"]
+            .sudo()
+            ._read_group([("rule_id", "in", self.ids)], ["rule_id"], limit=1)
+        )
+        if fired:
+            raise UserError(
+                self.env._(
+                    "The rule %(rule)s has already fired and its log is kept as history: "
+                    "archive it instead of deleting it.",
+                    rule=fired[0][0].with_env(self.env).name,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Computes and constraints
@@ -262,56 +386,99 @@ class RetentionFollowupRule(models.Model):
         return dict(self._fields[field_name]._description_selection(self.env)).get(value, "")
 
     def _parse_domain(self):
-        """The customer filter as a domain list, evaluated like record rules' domains (uid,
-        user, company_ids, context_today, relativedelta, datetime are known); raises when it
-        is not a list."""
+        """The customer filter as a domain list of literals (see literal_domain): nothing in
+        it is evaluated. Raises ValidationError when it is not a plain list of conditions."""
         self.ensure_one()
-        text = (self.partner_domain or "").strip() or "[]"
-        context = self.env["ir.rule"]._eval_context()
-        context.update(
-            context_today=lambda: fields.Date.context_today(self),
-            relativedelta=relativedelta,
-            datetime=safe_datetime,
-            uid=self.env.uid,
+        try:
+            return literal_domain(self.partner_domain)
+        except FilterError as error:
+            raise ValidationError(self._filter_error_message(error)) from None
+
+    def _filter_error_message(self, error):
+        """Why the filter is refused, in words; never echoes an evaluated value."""
+        _ = self.env._
+        reasons = {
+            "not_literal": _(
+                "a filter is a plain list of conditions (field, operator, value) joined by "
+                "'&', '|' or '!', whose values are text, numbers, True, False or lists of "
+                "them, e.g. [('is_company', '=', True)]. Names and expressions such as uid, "
+                "user or context_today() are not allowed: build the filter with the editor."
+            ),
+            "unknown_field": _("contacts have no field %(field)s.", field=error.field),
+            "access": _("it uses a field of contacts you are not allowed to read."),
+            "mismatch": _(
+                "one of its conditions does not fit its field: check each operator and value."
+            ),
+        }
+        return _(
+            "The customer filter of the rule %(rule)s is not valid: %(reason)s",
+            rule=self.name,
+            reason=reasons[error.reason],
         )
-        domain = safe_eval(text, context)
-        if not isinstance(domain, (list, tuple)):
-            raise ValueError(self.env._("a filter must be a list of conditions"))
-        return list(domain)
+
+    def _check_filter_fields(self, domain, model):
+        """Every field path of ``domain`` exists on ``model`` (res.partner, or the model of
+        an 'any' condition); raises FilterError naming the first that does not."""
+        for item in domain:
+            if isinstance(item, str) or item in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+                continue
+            path, operator, value = item
+            current, field = model, None
+            names = path.split(".")
+            for index, name in enumerate(names):
+                field = current._fields.get(name)
+                if field is None or (index < len(names) - 1 and not field.relational):
+                    raise FilterError("unknown_field", path)
+                if field.relational:
+                    current = self.env[field.comodel_name]
+            if operator.lower() in SUBDOMAIN_OPERATORS:
+                if not field.relational:
+                    raise FilterError("mismatch")
+                self._check_filter_fields(value, current)
 
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
+        """A filter is a literal domain on contacts whose fields the author may read: the job
+        applies it as superuser, so a field hidden from the author could otherwise be probed
+        through the customers the rule fires on."""
+        Partner = self.env["res.partner"].with_context(active_test=False)
         for rule in self:
             try:
-                domain = rule._parse_domain()
-                expression.expression(expression.normalize_domain(domain), self.env["res.partner"])
-            except Exception as error:  # noqa: BLE001 any invalid domain is refused the same way
-                raise ValidationError(
-                    self.env._(
-                        "The customer filter of the rule %(rule)s is not valid: %(error)s",
-                        rule=rule.name,
-                        error=error,
-                    )
-                ) from error
+                domain = literal_domain(rule.partner_domain)
+                rule._check_filter_fields(domain, Partner)
+                try:
+                    with self.env.cr.savepoint():
+                        Partner._search(domain)  # field rights, operators and values
+                except AccessError as error:
+                    raise FilterError("access") from error
+                except Exception as error:  # noqa: BLE001 refused the same way, without detail
+                    raise FilterError("mismatch") from error
+            except FilterError as error:
+                raise ValidationError(rule._filter_error_message(error)) from None
 
     @api.constrains("trigger", "days", "health_drop")
     def _check_numbers(self):
+        """Bounded numbers: the job adds the days to dates (a huge number overflows them)."""
+        _ = self.env._
         for rule in self:
-            if (
-                rule.trigger in DAYS_TRIGGERS
-                and rule.trigger != "project_closed"
-                and rule.days <= 0
-            ):
+            low = 1 if rule.trigger in DAYS_TRIGGERS and rule.trigger != "project_closed" else 0
+            if not low <= rule.days <= DAYS_MAX:
                 raise ValidationError(
-                    self.env._(
-                        "The rule %(rule)s needs a number of days greater than 0.", rule=rule.name
+                    _(
+                        "The rule %(rule)s needs a number of days between %(min)s and %(max)s.",
+                        rule=rule.name,
+                        min=low,
+                        max=DAYS_MAX,
                     )
                 )
-            if rule.trigger == "health_drop" and rule.health_drop <= 0:
+            low = 1 if rule.trigger == "health_drop" else 0
+            if not low <= rule.health_drop <= HEALTH_DROP_MAX:
                 raise ValidationError(
-                    self.env._(
-                        "The rule %(rule)s needs a health drop of at least 1 point.",
+                    _(
+                        "The rule %(rule)s needs a health drop between %(min)s and %(max)s points.",
                         rule=rule.name,
+                        min=low,
+                        max=HEALTH_DROP_MAX,
                     )
                 )
 
@@ -344,23 +511,32 @@ class RetentionFollowupRule(models.Model):
     # ------------------------------------------------------------------
     def action_run_now(self):
         """Detect this rule's events now and run what is due, in this transaction."""
-        self.env["retention.followup.log"].check_access("write")
-        # sudo: access checked above; the rule's actions create activities and mails for other users
+        # who may edit these rules (rights and company rules) may run them
+        self.check_access("write")
+        # sudo: checked above; the rule's actions create activities and mails for other users
         executed = self.sudo()._run(commit=False)
+        message = self.env._("%(count)s follow-up(s) run. See the log for details.", count=executed)
+        failed = self.filtered("last_error")
+        if failed:
+            message = self.env._(
+                "%(count)s follow-up(s) run. The rule %(rule)s could not look for events: see "
+                "the error shown on the rule.",
+                count=executed,
+                rule=failed[0].name,
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success" if executed else "info",
-                "message": self.env._(
-                    "%(count)s follow-up(s) run. See the log for details.", count=executed
-                ),
+                "type": "warning" if failed else "success" if executed else "info",
+                "message": message,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
     def action_view_logs(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "customer_retention.retention_followup_log_action"
         )
@@ -410,7 +586,10 @@ class RetentionFollowupRule(models.Model):
     # Detection
     # ------------------------------------------------------------------
     def _detect_events(self):
-        """Record a pending log per new event of each rule; returns how many were added."""
+        """Record a pending log per new event of each rule; returns how many were added.
+        Each rule works in its own savepoint: one that fails is undone alone, its error
+        recorded on it (shown in its form, cleared once it works again), and the others go
+        on."""
         added = 0
         today = fields.Date.context_today(self)
         self.env.flush_all()
@@ -425,7 +604,37 @@ class RetentionFollowupRule(models.Model):
             except pgerrors.SerializationFailure:
                 # a concurrent worker recorded the same events and committed meanwhile
                 _logger.info("Follow-up rule %s: events recorded by another worker", rule.id)
+                continue
+            except Exception as error:  # noqa: BLE001 one rule never stops the others
+                _logger.warning(
+                    "Follow-up rule %s: looking for events failed", rule.id, exc_info=True
+                )
+                rule._record_error(error)
+                continue
+            if rule.last_error:
+                rule._record_error(None)
         return added
+
+    def _record_error(self, error):
+        """Record (or clear, when ``error`` is None) why the rule could not look for events."""
+        self.ensure_one()
+        values = {"last_error": False, "last_error_date": False}
+        if error is not None:
+            if isinstance(error, UserError):  # ValidationError too: written for users
+                detail = str(error.args[0] if error.args else error)
+            else:  # the first line only (a database error's details may quote data)
+                detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            values = {
+                "last_error": self.env._(
+                    "Looking for events failed: %(error)s\nThe other rules ran; this one is "
+                    "tried again at the next run.",
+                    error=detail[:1000],
+                ),
+                "last_error_date": fields.Datetime.now(),
+            }
+        # sudo: the job's fields are written by the module only
+        self.sudo().write(values)
+        self.env.flush_all()
 
     def _lock_detection(self):
         self.env.cr.execute(

@@ -427,11 +427,12 @@ class TestFollowupActions(FollowupCase):
         with self.assertRaisesRegex(ValidationError, "customer filter .* not valid"):
             self.make_rule("first_invoice", partner_domain="[('name', '=',")
 
-    def test_filter_with_relative_dates(self):
+    def test_filter_with_dates(self):
+        # plain values only (issue #15): no context_today() nor uid in a filter
         rule = self.make_rule(
             "first_invoice",
-            partner_domain="[('retention_renewal_date', '>', (context_today() + relativedelta("
-            "days=10)).strftime('%Y-%m-%d')), ('user_id', '!=', uid)]",
+            partner_domain="[('retention_renewal_date', '>', '2026-06-25'), "
+            f"('user_id', '!=', {self.named_user.id})]",
         )
         self.customer.retention_renewal_date = "2026-07-01"
         self.other_customer.retention_renewal_date = "2026-06-20"
@@ -441,7 +442,7 @@ class TestFollowupActions(FollowupCase):
         self.assertEqual(self.logs(rule).partner_id, self.customer)
 
     def test_days_validated(self):
-        with self.assertRaisesRegex(ValidationError, "greater than 0"):
+        with self.assertRaisesRegex(ValidationError, "between 1 and 3650"):
             self.make_rule("no_contact", days=0)
         self.make_rule("project_closed", days=0)  # allowed: the day it closes
 

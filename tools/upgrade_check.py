@@ -47,10 +47,44 @@ def check_analytics_kept(environment, before):
     return problems
 
 
+FILTER_RULES = {
+    # name: customer filter saved on the previous release (which evaluated filters)
+    "Upgrade check: filter with an expression": "[('user_id', '!=', uid)]",
+    "Upgrade check: literal filter": "[('is_company', '=', True)]",
+}
+
+
+def prepare_followup_filters(environment):
+    """Two rules whose filters the previous release accepted: one with a name (uid), one
+    literal."""
+    for name, text in FILTER_RULES.items():
+        environment["retention.followup.rule"].create(
+            {"name": name, "trigger": "first_invoice", "partner_domain": text}
+        )
+
+
+def check_followup_filters(environment, before):
+    """Issue #15: a filter that is not a literal is replaced (rule archived, old text kept in
+    its error); a literal one is kept as it was."""
+    problems = []
+    rules = environment["retention.followup.rule"].with_context(active_test=False)
+    dynamic, literal = (
+        rules.search([("name", "=", name)], limit=1) for name in FILTER_RULES
+    )
+    old_text = FILTER_RULES[dynamic.name] if dynamic else ""
+    if not dynamic or dynamic.active or dynamic.partner_domain != '[("id", "=", 0)]':
+        problems.append("a filter with an expression was not replaced, or its rule kept active")
+    elif old_text not in (dynamic.last_error or ""):
+        problems.append("the old filter with an expression is not kept on its rule")
+    if not literal or not literal.active or literal.partner_domain != FILTER_RULES[literal.name]:
+        problems.append("a literal filter was changed")
+    return problems
+
+
 #: functions(env) run on the previous release before counting: data the migration must handle
-PREPARE = []
+PREPARE = [prepare_followup_filters]
 #: functions(env, before) -> [problem, ...] run after the upgrade
-MIGRATION_CHECKS = [check_analytics_kept]
+MIGRATION_CHECKS = [check_analytics_kept, check_followup_filters]
 
 
 env = env  # noqa: F821,PLW0127 (shell global)
