@@ -7,7 +7,7 @@ from odoo.http import request
 from odoo.tools.misc import get_lang
 
 from ..engine import feedback as engine
-from ..models.retention_feedback import COMMENT_MAX_LENGTH
+from ..models.retention_feedback import COMMENT_MAX_LENGTH, AnswerLimitReached
 
 PAGE = "customer_retention.retention_feedback_page"
 THANKS = "customer_retention.retention_feedback_page_thanks"
@@ -42,14 +42,15 @@ class RetentionFeedbackController(http.Controller):
     )
     def feedback_submit(self, token, score=None, comment=None, **kwargs):
         """Record or change the answer; a bad score or comment shows the question again with
-        the reason, and nothing is stored."""
+        the reason, and nothing is stored. A link takes a few answers an hour: beyond, the
+        question is shown again with status 429, and nothing is stored."""
         feedback, refusal = self._get_open_feedback(token)
         if refusal:
             return refusal
         _ = request.env._
         comment = comment or ""
         parsed = self._parse_score(feedback.kind, score)
-        error = None
+        error, status = None, 400
         if parsed is None:
             low, high = engine.scale_of(feedback.kind)
             error = _("Choose a score from %(low)s to %(high)s.", low=low, high=high)
@@ -61,12 +62,14 @@ class RetentionFeedbackController(http.Controller):
             try:
                 with request.env.cr.savepoint():
                     feedback._answer(parsed, comment)
+            except AnswerLimitReached as refused:
+                error, status = refused.args[0], 429
             except (UserError, ValidationError):
                 error = _("Your answer could not be saved: please check it and send it again.")
         if error:
             values = self._page_values(feedback, token)
             values.update(error=error, score=parsed, comment=comment[:COMMENT_MAX_LENGTH])
-            return request.render(PAGE, values, status=400)
+            return request.render(PAGE, values, status=status)
         return request.render(THANKS, self._page_values(feedback, token))
 
     # ------------------------------------------------------------------

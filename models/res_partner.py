@@ -596,6 +596,27 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_retention_feedback(self):
+        """A customer's feedback answers are their history: the customer cannot be deleted
+        (a deleted contact only leaves its answers to the customer)."""
+        # sudo: whoever may delete contacts must be told, even without the Retention rights;
+        # the message names only a partner being deleted, which the caller can read
+        customer = (
+            self.env["retention.feedback"]
+            .sudo()
+            .search([("partner_id", "in", self.ids)], limit=1)
+            .partner_id
+        )
+        if customer:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has customer feedback requests and answers: archive it "
+                    "instead of deleting it, so that its history is kept.",
+                    customer=customer.with_env(self.env).display_name,
+                )
+            )
+
     def action_retention_request_feedback(self):
         """Email this contact (or the customer's first contact with an email) a feedback
         request with the company's default question."""

@@ -5,9 +5,9 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.models import parse_read_group_spec
-from odoo.tools import SQL, consteq, format_date
+from odoo.tools import SQL, consteq, format_date, format_datetime
 
 from ..engine import feedback as engine
 
@@ -27,6 +27,48 @@ TEMPLATE_XMLID = "customer_retention.mail_template_feedback_request"
 ALERT_ACTIVITY_XMLID = "customer_retention.mail_activity_type_detractor"
 #: Stored measures whose average, over the answers of their kind only, is the NPS / CSAT.
 POINT_MEASURES = {"nps_points": engine.NPS, "csat_points": engine.CSAT}
+#: Answers a link takes per window (a changed answer counts): more are refused until the
+#: window ends, so that a script cannot flood the request and its chatter.
+ANSWER_LIMIT = 5
+ANSWER_WINDOW = timedelta(hours=1)
+
+#: The answer and the workflow of a request. The module writes them as superuser after its own
+#: checks (the public page, the expiry job, Send again); a Retention Manager may correct them,
+#: logged in the chatter; other users never.
+MANAGER_FIELDS = (
+    "state",
+    "score",
+    "comment",
+    "date_answered",
+    "date_expiry",
+    "date_requested",
+    "kind",
+    "partner_id",
+    "contact_id",
+    "company_id",
+    "origin",
+)
+#: Never set by a user when a request is created: it starts unanswered.
+ANSWER_FIELDS = ("score", "comment", "date_answered")
+#: Dates a Retention Manager only may choose when creating a request.
+DATE_FIELDS = ("date_requested", "date_expiry")
+#: Written by the module only, as superuser: no user may set them, managers included.
+MODULE_FIELDS = (
+    "feedback_token",
+    "alert_activity_id",
+    "alerted",
+    "category",
+    "nps_points",
+    "csat_points",
+    "answer_window_start",
+    "answer_window_count",
+    "answer_message_id",
+)
+MANAGER_GROUP = "customer_retention.group_retention_manager"
+
+
+class AnswerLimitReached(UserError):
+    """The link took too many answers in the current window (see ANSWER_LIMIT)."""
 
 
 class RetentionFeedback(models.Model):
@@ -53,7 +95,9 @@ class RetentionFeedback(models.Model):
         string="Customer",
         required=True,
         index=True,
-        ondelete="cascade",
+        # the answers are the customer's history: deleting the customer is refused with a
+        # clear message (res.partner._unlink_except_retention_feedback)
+        ondelete="restrict",
         check_company=True,
         domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
         help="The commercial customer the feedback is about.",
@@ -61,10 +105,13 @@ class RetentionFeedback(models.Model):
     contact_id = fields.Many2one(
         "res.partner",
         string="Contact",
-        required=True,
-        ondelete="cascade",
+        # required when a request is made (_check_contact); emptied only when the contact is
+        # deleted, so that the answer stays with the customer
+        ondelete="set null",
+        index="btree_not_null",
         check_company=True,
-        help="Who is asked: the person the email goes to, in their language.",
+        help="Who is asked: the person the email goes to, in their language. Empty when the "
+        "contact was deleted after the request: the answer stays with the customer.",
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -82,10 +129,18 @@ class RetentionFeedback(models.Model):
     )
     origin = fields.Selection(ORIGINS, required=True, default="manual", readonly=True)
     project_id = fields.Many2one(
-        "project.project", string="Project", index="btree_not_null", ondelete="set null"
+        "project.project",
+        string="Project",
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
     )
     review_id = fields.Many2one(
-        "retention.review", string="Account Review", index="btree_not_null", ondelete="set null"
+        "retention.review",
+        string="Account Review",
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
     )
     kind = fields.Selection(
         KINDS,
@@ -95,19 +150,24 @@ class RetentionFeedback(models.Model):
         help="NPS: how likely is the customer to recommend you, 0-10. "
         "CSAT: how satisfied is the customer, 1-5.",
     )
-    score = fields.Integer(aggregator="avg", readonly=True)
-    comment = fields.Text(readonly=True, help="What the customer wrote, as plain text.")
+    score = fields.Integer(aggregator="avg", readonly=True, copy=False)
+    comment = fields.Text(readonly=True, copy=False, help="What the customer wrote, as plain text.")
     state = fields.Selection(
         STATES,
         string="Status",
         required=True,
         default="requested",
         readonly=True,
+        copy=False,
         index=True,
         tracking=True,
     )
     date_requested = fields.Datetime(
-        string="Requested On", required=True, readonly=True, default=fields.Datetime.now
+        string="Requested On",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=fields.Datetime.now,
     )
     date_expiry = fields.Datetime(
         string="Expires On",
@@ -115,9 +175,10 @@ class RetentionFeedback(models.Model):
         store=True,
         readonly=False,
         precompute=True,
+        copy=False,
         help="The link can be used, and the answer changed, until then.",
     )
-    date_answered = fields.Datetime(string="Answered On", readonly=True, index=True)
+    date_answered = fields.Datetime(string="Answered On", readonly=True, copy=False, index=True)
     category = fields.Selection(
         CATEGORIES,
         compute="_compute_measures",
@@ -144,7 +205,10 @@ class RetentionFeedback(models.Model):
         "pivots and graphs the average counts answered CSAT requests only, so the figure of "
         "each group IS its CSAT (% satisfied).",
     )
-    access_token = fields.Char(
+    # Not named access_token: mail and portal take a field of that name as a key to the
+    # record's chatter (_mail_post_token_field). This secret opens the feedback page only.
+    feedback_token = fields.Char(
+        string="Feedback Link Token",
         required=True,
         readonly=True,
         copy=False,
@@ -158,9 +222,28 @@ class RetentionFeedback(models.Model):
     alerted = fields.Boolean(
         readonly=True, copy=False, help="A detractor alert was raised for this request."
     )
+    answer_window_start = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="Technical: start of the hour in which the answers through the link are counted.",
+    )
+    answer_window_count = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Technical: answers received through the link since the start of the window.",
+    )
+    answer_message_id = fields.Many2one(
+        "mail.message",
+        string="Answer Note",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="Technical: the chatter note of the answer, updated when the answer changes.",
+    )
 
     _sql_constraints = [
-        ("access_token_unique", "UNIQUE (access_token)", "Feedback links must be unique."),
+        ("feedback_token_unique", "UNIQUE (feedback_token)", "Feedback links must be unique."),
     ]
 
     # ------------------------------------------------------------------
@@ -251,6 +334,8 @@ class RetentionFeedback(models.Model):
     @api.constrains("partner_id", "contact_id")
     def _check_contact(self):
         for feedback in self:
+            if not feedback.contact_id:
+                raise ValidationError(self.env._("Choose the contact to ask for feedback."))
             if feedback.partner_id != feedback.partner_id.commercial_partner_id:
                 raise ValidationError(
                     self.env._(
@@ -269,12 +354,135 @@ class RetentionFeedback(models.Model):
                 )
 
     # ------------------------------------------------------------------
+    # Who writes what (Odoo does not enforce readonly=True on RPC writes)
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_user_values(vals, creating=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        logged = ()
+        if not self.env.su:
+            self._check_user_values(vals, creating=False)
+            logged = [fname for fname in MANAGER_FIELDS if fname in vals]
+            before = {feedback: feedback._display_values(logged) for feedback in self}
+        result = super().write(vals)
+        if logged:
+            for feedback, old_values in before.items():
+                feedback._log_manager_change(old_values, feedback._display_values(logged))
+        return result
+
+    def _field_labels(self, fnames):
+        return ", ".join(self._fields[fname]._description_string(self.env) for fname in fnames)
+
+    @api.model
+    def _check_user_values(self, vals, creating):
+        """AccessError when a user (not the module working as superuser) sets a field that is
+        not theirs to set: the answer and the workflow, the module's own fields, a company
+        they are not in. The messages name fields, never records."""
+        _ = self.env._
+        module_only = [fname for fname in MODULE_FIELDS if fname in vals]
+        if module_only:
+            raise AccessError(
+                _(
+                    "%(fields)s of a feedback request are kept by the module: they cannot be "
+                    "set by hand.",
+                    fields=self._field_labels(module_only),
+                )
+            )
+        if creating:
+            answer = [fname for fname in ANSWER_FIELDS if fname in vals]
+            if vals.get("state", "requested") != "requested":
+                answer.insert(0, "state")
+            if answer:
+                raise AccessError(
+                    _(
+                        "A feedback request is created unanswered: %(fields)s cannot be set. "
+                        "The customer answers through the link in the email.",
+                        fields=self._field_labels(answer),
+                    )
+                )
+        managed = DATE_FIELDS if creating else MANAGER_FIELDS
+        protected = [fname for fname in managed if fname in vals]
+        if protected and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _(
+                    "Only a Retention Manager can change %(fields)s of a feedback request: the "
+                    "customer answers through the link in the email, and Send again reopens an "
+                    "expired request.",
+                    fields=self._field_labels(protected),
+                )
+            )
+        company_id = vals.get("company_id")
+        if company_id and company_id not in self.env.user.company_ids.ids:
+            raise AccessError(
+                _("A feedback request can only belong to one of the companies you work in.")
+            )
+
+    def _display_values(self, fnames):
+        """{field: the value as a person reads it} of this request."""
+        self.ensure_one()
+        values = {}
+        for fname in fnames:
+            field, value = self._fields[fname], self[fname]
+            if field.type == "selection":
+                text = dict(field._description_selection(self.env)).get(value)
+            elif field.type == "many2one":
+                text = value.display_name
+            elif field.type == "datetime":
+                text = format_datetime(self.env, value) if value else ""
+            elif field.type == "integer":
+                text = str(value) if value or self.state == "answered" else ""
+            else:
+                text = value
+            values[fname] = text or "-"
+        return values
+
+    def _log_manager_change(self, old_values, new_values):
+        """A manager changed the answer or the workflow: who, and each field old → new."""
+        changes = [fname for fname in old_values if old_values[fname] != new_values[fname]]
+        if not changes:
+            return
+        lines = Markup().join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(field)s: %(old)s → %(new)s",
+                field=self._fields[fname]._description_string(self.env),
+                old=old_values[fname],
+                new=new_values[fname],
+            )
+            for fname in changes
+        )
+        intro = self.env._("Changed by %(user)s:", user=self.env.user.name)
+        self.message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>") % (intro, lines), subtype_xmlid="mail.mt_note"
+        )
+
+    # ------------------------------------------------------------------
+    # The chatter is no portal thread
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
+        """Only the rights of the user open the chatter of a request (/mail/message/post,
+        /mail/chatter_fetch, /mail/thread/data...): the token and signed hash the portal
+        accepts instead are ignored. The secret of the link opens the feedback page only. (No
+        field is named after _mail_post_token_field: the portal's token checks fail closed.)"""
+        kwargs = {
+            key: value for key, value in kwargs.items() if key not in ("token", "hash", "pid")
+        }
+        return super()._get_thread_with_access(thread_id, mode, **kwargs)
+
+    # ------------------------------------------------------------------
     # The public link
     # ------------------------------------------------------------------
     def _get_feedback_url(self):
         """The absolute link of the public page of this request."""
         self.ensure_one()
-        return f"{self.get_base_url()}/retention/feedback/{self.sudo().access_token}"
+        # sudo: the secret is hidden from users (groups); the callers decide who gets the link
+        return f"{self.get_base_url()}/retention/feedback/{self.sudo().feedback_token}"
 
     def _email_score_links(self):
         """[(score, link)] for the email: each link opens the page with that score chosen
@@ -291,8 +499,9 @@ class RetentionFeedback(models.Model):
         comparison is then repeated in constant time."""
         if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
             return self.browse()
-        feedback = self.sudo().search([("access_token", "=", token)], limit=1)
-        if not feedback or not consteq(feedback.access_token, token):
+        # sudo: the visitor of the public page has no rights; the token is their credential
+        feedback = self.sudo().search([("feedback_token", "=", token)], limit=1)
+        if not feedback or not consteq(feedback.feedback_token, token):
             return self.browse()
         return feedback
 
@@ -328,6 +537,8 @@ class RetentionFeedback(models.Model):
     def _contact_for(self, partner):
         """Who to ask on behalf of this partner: itself when it has an email, else the first
         contact of its company that has one. UserError when nobody can be emailed."""
+        # sudo: the customer's contacts are searched for an email whoever asks; _request
+        # checked that the caller may read the partner
         partner = partner.sudo()
         if partner.email:
             return partner
@@ -348,7 +559,11 @@ class RetentionFeedback(models.Model):
         self, partner, kind=None, origin="manual", project=None, review=None, company=None
     ):
         """Create a request to ``partner`` (a contact, or a customer: its emailable contact)
-        and email it; returns the new request."""
+        and email it; returns the new request. The caller must be able to read the partner,
+        project and review it asks about (the contact is then looked up as superuser)."""
+        for record in (partner, project, review):
+            if record:
+                record.check_access("read")
         company = company or self.env.company
         contact = self._contact_for(partner)
         feedback = self.create(
@@ -374,17 +589,39 @@ class RetentionFeedback(models.Model):
             )
 
     def action_send_again(self):
-        """Send the email again (same link); a request that expired gets a new date."""
+        """Send the email again (same link); a request that expired gets a new date. For the
+        users who may change these requests; an answered request is not asked again."""
+        self.check_access("write")
+        _ = self.env._
         for feedback in self:
-            if feedback.state == "expired":
-                # the expiry date follows the new request date (computed)
-                feedback.write({"state": "requested", "date_requested": fields.Datetime.now()})
+            if feedback.state == "answered":
+                raise UserError(
+                    _(
+                        "%(request)s is answered already: it is not sent again.",
+                        request=feedback.display_name,
+                    )
+                )
+            if not feedback.contact_id:
+                raise UserError(
+                    _(
+                        "The contact of %(request)s was deleted: request feedback from the "
+                        "customer again.",
+                        request=feedback.display_name,
+                    )
+                )
+        expired = self.filtered(lambda feedback: feedback.state == "expired")
+        # sudo: reopening an expired request is this button's job, and the state and dates
+        # are written by the module only; the caller's right to change them was checked above.
+        # The expiry date follows the new request date (computed).
+        expired.sudo().write({"state": "requested", "date_requested": fields.Datetime.now()})
         self._send_request()
         return True
 
     def action_open_public_page(self):
-        """Preview the page the customer sees (opens the link)."""
+        """Preview the page the customer sees (opens the link): for the users who may change
+        this request, as the link lets its holder answer."""
         self.ensure_one()
+        self.check_access("write")
         return {"type": "ir.actions.act_url", "url": self._get_feedback_url(), "target": "new"}
 
     @api.model
@@ -404,38 +641,71 @@ class RetentionFeedback(models.Model):
     # ------------------------------------------------------------------
     # Answering (public page)
     # ------------------------------------------------------------------
+    def _contact_name(self):
+        """Who answers: the contact, or the customer once the contact was deleted."""
+        return self.contact_id.name or self.partner_id.name
+
     def _answer(self, score, comment=None):
         """Record (or change) the answer of an open request; ValidationError on a bad score or
-        comment, UserError when the request expired. Called as superuser by the public page."""
+        comment, UserError when the request expired, AnswerLimitReached when the link took
+        ANSWER_LIMIT answers in the current window. Called by the public page for the holder
+        of the link's token; a changed answer updates the answer note instead of adding one."""
         self.ensure_one()
-        if not self._is_open():
+        # sudo: the answer, its note and the alert are written by the module only, for the
+        # holder of the token (the public page found this request by it), after the checks below
+        feedback = self.sudo()
+        if not feedback._is_open():
             raise UserError(self.env._("This feedback request has expired."))
+        now = fields.Datetime.now()
+        window_start, answers = feedback.answer_window_start, feedback.answer_window_count
+        if not window_start or now - window_start >= ANSWER_WINDOW:
+            window_start, answers = now, 0
+        if answers >= ANSWER_LIMIT:
+            raise AnswerLimitReached(
+                self.env._(
+                    "This answer was changed several times in the last hour: please try again "
+                    "later."
+                )
+            )
         comment = (comment or "").strip() or False
-        first = self.state != "answered"
-        self.write(
+        first = feedback.state != "answered"
+        feedback.write(
             {
                 "score": score,
                 "comment": comment,
                 "state": "answered",
-                "date_answered": fields.Datetime.now(),
+                "date_answered": now,
+                "answer_window_start": window_start,
+                "answer_window_count": answers + 1,
             }
         )
-        if self.category == engine.DETRACTOR:
-            self._raise_detractor_alert()
-        elif self.alert_activity_id:
-            self._update_alert_note()
-        self.message_post(
-            body=self.env._(
-                "%(who)s %(action)s: %(score)s.",
-                who=self.contact_id.name,
-                action=self.env._("answered") if first else self.env._("changed the answer"),
-                score=self.score,
-            ),
-            subtype_xmlid="mail.mt_note",
-            author_id=self.contact_id.id,
-        )
-        self.env["retention.profile.builder"]._mark_dirty(self.partner_id.ids)
+        if feedback.category == engine.DETRACTOR:
+            feedback._raise_detractor_alert()
+        elif feedback.alert_activity_id:
+            feedback._update_alert_note()
+        feedback._post_answer_note(first)
+        self.env["retention.profile.builder"]._mark_dirty(feedback.partner_id.ids)
         return True
+
+    def _post_answer_note(self, first):
+        """The chatter note of the answer, as the contact: posted once, then updated."""
+        body = self.env._(
+            "%(who)s %(action)s: %(score)s.",
+            who=self._contact_name(),
+            action=self.env._("answered") if first else self.env._("changed the answer"),
+            score=self.score,
+        )
+        note = self.answer_message_id
+        if note and note.model == self._name and note.res_id == self.id:
+            # our own note (no tracking values): its content is replaced, marked as edited
+            self._message_update_content(note, body, strict=False)
+            return
+        note = self.message_post(
+            body=body,
+            subtype_xmlid="mail.mt_note",
+            author_id=(self.contact_id or self.partner_id).id,
+        )
+        self.write({"answer_message_id": note.id})
 
     def _alert_assignee(self):
         """The account manager, else the salesperson, else the company's fallback reviewer
@@ -450,7 +720,7 @@ class RetentionFeedback(models.Model):
         self.ensure_one()
         note = Markup("<p>%s</p>") % self.env._(
             "%(contact)s answered %(score)s to the %(kind)s question.",
-            contact=self.contact_id.name,
+            contact=self._contact_name(),
             score=self.score,
             kind=dict(KINDS)[self.kind],
         )
@@ -460,7 +730,7 @@ class RetentionFeedback(models.Model):
 
     def _raise_detractor_alert(self):
         """One alert activity per request on the customer, for the account manager; a
-        changed answer updates it instead of adding another."""
+        changed answer updates it instead of adding another. Called as superuser by _answer."""
         self.ensure_one()
         if self.alerted:
             if self.alert_activity_id:
@@ -469,19 +739,29 @@ class RetentionFeedback(models.Model):
         user = self._alert_assignee()
         activity = self.env["mail.activity"]
         if user:
+            # sudo: the alert is the module's, whoever answered (see _answer)
             activity = self.partner_id.sudo().activity_schedule(
                 ALERT_ACTIVITY_XMLID,
                 summary=self.env._(
-                    "Detractor feedback: call %(contact)s", contact=self.contact_id.name
+                    "Detractor feedback: call %(contact)s", contact=self._contact_name()
                 ),
                 note=self._alert_note(),
                 user_id=user.id,
                 date_deadline=fields.Date.context_today(self),
             )
-        self.write({"alerted": True, "alert_activity_id": activity.id})
+        self.sudo().write({"alerted": True, "alert_activity_id": activity.id})
 
     def _update_alert_note(self):
-        self.alert_activity_id.sudo().write({"note": self._alert_note()})
+        """Rewrite the note of this request's own alert: the activity must still be the
+        detractor alert on this customer, else nothing is touched."""
+        # sudo: the alert activity is assigned to someone else than whoever answered
+        activity = self.alert_activity_id.sudo()
+        if (
+            activity.res_model == "res.partner"
+            and activity.res_id == self.partner_id.id
+            and activity.activity_type_id == self.env.ref(ALERT_ACTIVITY_XMLID)
+        ):
+            activity.write({"note": self._alert_note()})
 
     # ------------------------------------------------------------------
     # Expiry

@@ -137,19 +137,19 @@ class TestFeedbackRequest(FeedbackCase):
             feedback.date_expiry, fields.Datetime.now() + timedelta(days=30), "30 days by default"
         )
         # an unguessable token, in the emailed link
-        self.assertEqual(len(feedback.access_token), 43)
+        self.assertEqual(len(feedback.feedback_token), 43)
         message = feedback.message_ids.filtered(lambda m: m.message_type == "comment")
         self.assertEqual(len(message), 1)
         self.assertIn(self.contact, message.partner_ids)
-        self.assertIn(f"/retention/feedback/{feedback.access_token}", message.body)
-        self.assertIn(f"/retention/feedback/{feedback.access_token}?score=10", message.body)
+        self.assertIn(f"/retention/feedback/{feedback.feedback_token}", message.body)
+        self.assertIn(f"/retention/feedback/{feedback.feedback_token}?score=10", message.body)
 
     def test_tokens_are_unique_and_unguessable(self):
         first, second = self.request(), self.request(self.other_customer)
-        self.assertNotEqual(first.access_token, second.access_token)
-        self.assertEqual(self.Feedback._find_by_token(first.access_token), first)
-        self.assertFalse(self.Feedback._find_by_token(first.access_token[:-1] + "x"))
-        self.assertFalse(self.Feedback._find_by_token(first.access_token[:20]))
+        self.assertNotEqual(first.feedback_token, second.feedback_token)
+        self.assertEqual(self.Feedback._find_by_token(first.feedback_token), first)
+        self.assertFalse(self.Feedback._find_by_token(first.feedback_token[:-1] + "x"))
+        self.assertFalse(self.Feedback._find_by_token(first.feedback_token[:20]))
         self.assertFalse(self.Feedback._find_by_token("' OR 1=1 --" + "a" * 32))
         self.assertFalse(self.Feedback._find_by_token(None))
 
@@ -351,7 +351,7 @@ class TestFeedbackPublicPage(FeedbackCase, HttpCase):
     """The public page through real HTTP requests, not logged in."""
 
     def url(self, feedback, suffix=""):
-        return f"/retention/feedback/{feedback.access_token}{suffix}"
+        return f"/retention/feedback/{feedback.feedback_token}{suffix}"
 
     def csrf_token(self, feedback):
         response = self.url_open(self.url(feedback))
@@ -416,12 +416,14 @@ class TestFeedbackPublicPage(FeedbackCase, HttpCase):
     def test_wrong_and_tampered_tokens(self):
         feedback = self.request()
         feedback._answer(2, "Secret complaint")
-        tampered = feedback.access_token[:-1] + ("A" if feedback.access_token[-1] != "A" else "B")
+        tampered = feedback.feedback_token[:-1] + (
+            "A" if feedback.feedback_token[-1] != "A" else "B"
+        )
         for path in (
             "/retention/feedback/" + "x" * 43,
             "/retention/feedback/" + tampered,
             "/retention/feedback/short",
-            "/retention/feedback/" + feedback.access_token.upper(),
+            "/retention/feedback/" + feedback.feedback_token.upper(),
         ):
             response = self.url_open(path)
             self.assertEqual(response.status_code, 404, path)

@@ -25,7 +25,7 @@ class TestFeedbackTour(RetentionCase, HttpCase):
         cls.feedback = cls.env["retention.feedback"].sudo()._request(cls.customer, kind="nps")
 
     def test_answer_without_login(self):
-        url = f"/retention/feedback/{self.feedback.access_token}"
+        url = f"/retention/feedback/{self.feedback.feedback_token}"
         # no login: the visitor is the public user
         self.start_tour(url, "customer_retention_feedback_tour")
         self.feedback.invalidate_recordset()

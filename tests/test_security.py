@@ -165,7 +165,7 @@ class TestRoles(AccessAssertions, RetentionCase):
         for user in (self.retention_user, self.manager):
             as_user = feedback.with_user(user)
             self.assertEqual(as_user.kind, "nps")
-            self.assertDenied(as_user.read, ["access_token"])
+            self.assertDenied(as_user.read, ["feedback_token"])
         self.assertDenied(feedback.with_user(self.retention_user).unlink)
         self.assertDenied(feedback.with_user(self.internal).read, ["score"])
 

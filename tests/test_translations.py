@@ -341,7 +341,7 @@ class TestFeedbackInTheContactLanguage(HttpCase):
         return self.env["retention.feedback"]._request(contact, kind=kind)
 
     def url(self, feedback, suffix=""):
-        return f"/retention/feedback/{feedback.sudo().access_token}{suffix}"
+        return f"/retention/feedback/{feedback.sudo().feedback_token}{suffix}"
 
     @staticmethod
     def text_of(page):

@@ -78,13 +78,60 @@ def check_followup_filters(environment, before):
         problems.append("the old filter with an expression is not kept on its rule")
     if not literal or not literal.active or literal.partner_domain != FILTER_RULES[literal.name]:
         problems.append("a literal filter was changed")
+
+
+FEEDBACK_TOKENS_KEY = "customer_retention.upgrade_check_feedback_tokens"
+
+
+def prepare_feedback_tokens(environment):
+    """18.0.1.3.0 renames the column of the feedback links' secret (access_token ->
+    feedback_token): note every request's token before the upgrade."""
+    environment.cr.execute("SELECT id, access_token FROM retention_feedback ORDER BY id")
+    tokens = {str(feedback_id): token for feedback_id, token in environment.cr.fetchall()}
+    environment["ir.config_parameter"].set_param(FEEDBACK_TOKENS_KEY, json.dumps(tokens))
+
+
+def check_feedback_tokens(environment, before):
+    """Every emailed link still opens its request; the old column is gone; a deleted contact
+    no longer deletes the answers, a customer with feedback cannot be deleted."""
+    problems = []
+    tokens = json.loads(environment["ir.config_parameter"].get_param(FEEDBACK_TOKENS_KEY) or "{}")
+    if not tokens:
+        problems.append("no feedback request to check the links of")
+    Feedback = environment["retention.feedback"]
+    for feedback_id, token in tokens.items():
+        if Feedback._find_by_token(token).id != int(feedback_id):
+            problems.append(f"the link of feedback request {feedback_id} no longer opens it")
+    environment.cr.execute(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = 'retention_feedback' AND column_name = 'access_token'"
+    )
+    if environment.cr.fetchone():
+        problems.append("retention_feedback.access_token still exists")
+    environment.cr.execute(
+        "SELECT conname, confdeltype FROM pg_constraint "
+        "WHERE conrelid = 'retention_feedback'::regclass AND conname IN "
+        "('retention_feedback_contact_id_fkey', 'retention_feedback_partner_id_fkey', "
+        "'retention_feedback_feedback_token_unique')"
+    )
+    found = dict(environment.cr.fetchall())
+    expected = {
+        "retention_feedback_contact_id_fkey": "n",  # set null
+        "retention_feedback_partner_id_fkey": "r",  # restrict
+        "retention_feedback_feedback_token_unique": None,
+    }
+    for name, on_delete in expected.items():
+        if name not in found:
+            problems.append(f"constraint {name} missing")
+        elif on_delete and found[name] != on_delete:
+            problems.append(f"constraint {name}: on delete {found[name]!r}, not {on_delete!r}")
     return problems
 
 
 #: functions(env) run on the previous release before counting: data the migration must handle
-PREPARE = [prepare_followup_filters]
+PREPARE = [prepare_followup_filters, prepare_feedback_tokens]
 #: functions(env, before) -> [problem, ...] run after the upgrade
-MIGRATION_CHECKS = [check_analytics_kept, check_followup_filters]
+MIGRATION_CHECKS = [check_analytics_kept, check_followup_filters, check_feedback_tokens]
 
 
 env = env  # noqa: F821,PLW0127 (shell global)
@@ -109,7 +156,12 @@ else:
         if (set(value) - set(after.get(key) or ()) if key in KEPT else after.get(key) != value)
     }
     problems = [problem for check in MIGRATION_CHECKS for problem in check(env, before)]
-    ok = not lost and before["retention.review"] and before["retention.followup.log"] and not problems
+    ok = (
+        not lost
+        and before["retention.review"]
+        and before["retention.followup.log"]
+        and not problems
+    )
     print(
         f"UPGRADE_RESULT ok={bool(ok)} version={version} "
         f"kept={ {key: len(value) if key in KEPT else value for key, value in before.items()} } "
