@@ -18,3 +18,4 @@ from . import test_feedback_followup
 from . import test_feedback_tour
 from . import test_health_properties
 from . import test_security
+from . import test_security_profile
