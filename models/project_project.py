@@ -1,9 +1,12 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .res_partner import INTERNAL_GROUPS
 from .retention_profile_builder import RATING_TO_SATISFACTION
+
+#: Stored figures of the module on projects, written by their computation only.
+PROJECT_MODULE_FIELDS = frozenset(["retention_is_closed", "retention_date_closed"])
 
 
 class ProjectProject(models.Model):
@@ -42,6 +45,33 @@ class ProjectProject(models.Model):
         "-1 when the customer never rated.",
         groups=INTERNAL_GROUPS,
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._retention_check_module_fields({k for k, v in vals.items() if v})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._retention_check_module_fields(set(vals))
+        return super().write(vals)
+
+    @api.model
+    def _retention_check_module_fields(self, names):
+        """Closed and the closing day follow the project's stage, status and archiving: they
+        count in the customer's figures and start follow-ups, so nobody sets them by hand."""
+        refused = PROJECT_MODULE_FIELDS & names
+        if refused:
+            labels = sorted(self._fields[name]._description_string(self.env) for name in refused)
+            raise AccessError(
+                self.env._(
+                    "%(fields)s: computed from the project's stage, last status and archiving, "
+                    "and cannot be set by hand.",
+                    fields=", ".join(labels),
+                )
+            )
 
     @api.depends("stage_id.fold", "active", "last_update_status")
     def _compute_retention_is_closed(self):

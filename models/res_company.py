@@ -5,6 +5,10 @@ from ..engine.health import DEFAULT_WEIGHTS, FACTORS, StageRules
 from ..engine.reviews import CADENCES, effective_cadence
 
 WEIGHT_HELP = "Weight of this factor in the health score (0 to 100; 0 leaves it out)."
+#: Longest window of the stage rules and engagement, in days (ten years).
+MAX_WINDOW_DAYS = 3650
+#: Longest time ahead a review is planned, in days.
+MAX_LEAD_DAYS = 365
 
 
 class ResCompany(models.Model):
@@ -116,11 +120,12 @@ class ResCompany(models.Model):
                 self.env._("Engagement zero-score days"): company.retention_engagement_zero_days,
             }
             for label, days in windows.items():
-                if days <= 0:
+                if not 1 <= days <= MAX_WINDOW_DAYS:
                     raise ValidationError(
                         self.env._(
-                            "%(setting)s must be a positive number of days, not %(days)s.",
+                            "%(setting)s must be between 1 and %(max)s days, not %(days)s.",
                             setting=label,
+                            max=MAX_WINDOW_DAYS,
                             days=days,
                         )
                     )
@@ -204,11 +209,12 @@ class ResCompany(models.Model):
     @api.constrains("retention_review_lead_days")
     def _check_retention_review_lead_days(self):
         for company in self:
-            if company.retention_review_lead_days < 0:
+            if not 0 <= company.retention_review_lead_days <= MAX_LEAD_DAYS:
                 raise ValidationError(
                     self.env._(
-                        "Reviews are planned ahead of their due date: the number of days ahead "
-                        "cannot be negative (%(days)s).",
+                        "Reviews are planned between 0 and %(max)s days ahead of their due "
+                        "date, not %(days)s.",
+                        max=MAX_LEAD_DAYS,
                         days=company.retention_review_lead_days,
                     )
                 )

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -61,14 +62,33 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def action_retention_recompute(self):
-        """Recompute every customer's figures now (the daily scheduled action does it too)."""
-        self.env["retention.profile.builder"]._recompute_all()
+        """Recompute every customer's figures now (the daily scheduled action does it too):
+        a long job, for administrators (every company) and Retention managers (the companies
+        they work in) only."""
+        user = self.env.user
+        if not self.env.su and not user.has_groups(
+            "base.group_system,customer_retention.group_retention_manager"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only Retention managers and administrators can recompute the figures of "
+                    "every customer."
+                )
+            )
+        if self.env.su or user.has_group("base.group_system"):
+            self.env["retention.profile.builder"]._recompute_all()
+            message = self.env._("Retention figures recomputed for every customer.")
+        else:
+            self.env["retention.profile.builder"]._recompute_all(self.env.companies)
+            message = self.env._(
+                "Retention figures recomputed for every customer of your companies."
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("Retention figures recomputed for every customer."),
+                "message": message,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

@@ -3,11 +3,12 @@ import json
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..engine.health import FACTORS
 from ..engine.reviews import CADENCES
+from .retention_profile_builder import FIGURE_COLUMNS
 
 #: Who may see revenue and debts: invoicing users and retention managers.
 MONEY_GROUPS = "account.group_account_invoice,customer_retention.group_retention_manager"
@@ -24,6 +25,30 @@ RETENTION_STAGES = [
 ]
 
 TRENDS = [("up", "Rising"), ("steady", "Steady"), ("down", "Falling")]
+
+#: Written by the module only: the figures of retention.profile.builder (SQL) and the loss
+#: recorded by an account review completed as lost (sudo). Nobody sets them by hand.
+MODULE_FIELDS = frozenset(
+    [name for name, _cast, _nullable in FIGURE_COLUMNS]
+    + ["retention_lost_date", "retention_lost_reason"]
+)
+#: Set by users in the Retention tab: Retention users only.
+RETENTION_USER_FIELDS = frozenset(
+    [
+        "retention_account_manager_id",
+        "retention_review_cadence",
+        "retention_next_review_date",
+        "retention_referred_by_id",
+        "retention_renewal_date",
+    ]
+)
+#: Context key of callers writing every field of a contact at once (the contact merge): the
+#: fields above are left out instead of refused. Leaving a value out gives a caller nothing.
+DROP_PROTECTED_KEY = "retention_drop_protected_fields"
+#: Health factors computed from revenue and debts: their scores and points are money figures.
+MONEY_FACTORS = ("trend", "payment")
+#: Customers recomputed at most by one click of "Recompute now" (the job does the rest).
+RECOMPUTE_LIMIT = 100
 
 
 class ResPartner(models.Model):
@@ -188,7 +213,8 @@ class ResPartner(models.Model):
         index=False,
         readonly=True,
         help="Technical: each factor's score, weight and share, as computed.",
-        groups=INTERNAL_GROUPS,
+        # the revenue trend and payment scores are ratios of revenue and debts
+        groups=MONEY_GROUPS,
     )
     retention_stage = fields.Selection(
         RETENTION_STAGES,
@@ -244,6 +270,7 @@ class ResPartner(models.Model):
         "res.partner",
         string="Referred By",
         index="btree_not_null",
+        copy=False,
         help="The customer who recommended this one.",
         groups=INTERNAL_GROUPS,
     )
@@ -319,11 +346,17 @@ class ResPartner(models.Model):
     def _compute_retention_currency_id(self):
         self.retention_currency_id = self.env.company.currency_id
 
-    @api.depends_context("company", "lang")
+    @api.depends_context("company", "lang", "uid")
     @api.depends("retention_health_factors", "retention_stage")
     def _compute_retention_health_explanation(self):
+        show_money = self.env.su or self.env.user.has_groups(MONEY_GROUPS)
         for partner in self:
-            partner.retention_health_explanation = partner._retention_explanation_html()
+            # sudo: the factor data hold the revenue and payment scores; for users without
+            # invoicing rights only their weight is shown (see _retention_explanation_html)
+            factors = partner.sudo().retention_health_factors
+            partner.retention_health_explanation = partner._retention_explanation_html(
+                factors, show_money
+            )
 
     @api.constrains("retention_referred_by_id")
     def _check_retention_referred_by_id(self):
@@ -354,11 +387,13 @@ class ResPartner(models.Model):
             "delivery": (_("Delivery"), _("Open projects: status updates and overdue tasks")),
         }
 
-    def _retention_explanation_html(self):
-        """A table of factors: score, share of the health score, points brought."""
+    def _retention_explanation_html(self, factors_json, show_money):
+        """A table of factors: score, share of the health score, points brought. Without
+        ``show_money``, the factors computed from revenue and debts (MONEY_FACTORS) show their
+        share only: their score is a revenue ratio or a measure of debts."""
         self.ensure_one()
         try:
-            factors = json.loads(self.retention_health_factors or "{}")
+            factors = json.loads(factors_json or "{}")
         except ValueError:
             factors = {}
         if not factors:
@@ -382,6 +417,22 @@ class ResPartner(models.Model):
                         "<td colspan='3'>%s</td></tr>"
                     )
                     % (label, hint, reason)
+                )
+                continue
+            if name in MONEY_FACTORS and not show_money:
+                rows.append(
+                    Markup(
+                        "<tr><td>%s<br/><small class='text-muted'>%s</small></td>"
+                        "<td class='text-end text-muted' title='%s'>%s</td>"
+                        "<td class='text-end'>%s%%</td><td class='text-end text-muted'>-</td></tr>"
+                    )
+                    % (
+                        label,
+                        hint,
+                        self.env._("Revenue and payment figures need invoicing rights."),
+                        self.env._("hidden"),
+                        round(data["share"]),
+                    )
                 )
                 continue
             score = data["score"]
@@ -414,10 +465,102 @@ class ResPartner(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_retention_recompute(self):
-        """Recompute this customer's figures now."""
+        """Recompute these customers' figures now, in the companies the user works in (the
+        scheduled job refreshes every company). Retention users only, a few at a time."""
+        if not self.env.su and not self.env.user.has_group(
+            "customer_retention.group_retention_user"
+        ):
+            raise AccessError(
+                self.env._("Only Retention users can recompute the figures of a customer.")
+            )
+        self.check_access("read")
         partners = self.commercial_partner_id
-        self.env["retention.profile.builder"]._compute_partners(partners.ids)
+        if len(partners) > RECOMPUTE_LIMIT:
+            raise UserError(
+                self.env._(
+                    "Recompute at most %(limit)s customers at a time (%(count)s selected): the "
+                    "scheduled job refreshes the others.",
+                    limit=RECOMPUTE_LIMIT,
+                    count=len(partners),
+                )
+            )
+        partners.check_access("read")
+        self.env["retention.profile.builder"]._compute_partners(
+            partners.ids, companies=self.env.companies
+        )
         return True
+
+    # ------------------------------------------------------------------
+    # Fields written by the module only
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            # an empty value sets nothing: only values given are refused (e.g. by a copy)
+            vals_list = [
+                self._retention_protected_values(vals, {k for k, v in vals.items() if v})
+                for vals in vals_list
+            ]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            vals = self._retention_protected_values(vals, set(vals))
+        return super().write(vals)
+
+    @api.model
+    def _retention_protected_values(self, vals, names):
+        """``vals`` without the fields of ``names`` the user may not set: refused with an
+        AccessError, or left out under DROP_PROTECTED_KEY."""
+        refused = MODULE_FIELDS & names
+        by_retention_users = RETENTION_USER_FIELDS & names
+        if by_retention_users and self.env.user.has_group(
+            "customer_retention.group_retention_user"
+        ):
+            by_retention_users = set()
+        if not (refused or by_retention_users):
+            return vals
+        if self.env.context.get(DROP_PROTECTED_KEY):
+            return {k: v for k, v in vals.items() if k not in refused | by_retention_users}
+
+        def labels(names):
+            return ", ".join(
+                sorted(self._fields[name]._description_string(self.env) for name in names)
+            )
+
+        if refused:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s: retention figures are computed from invoices, projects, "
+                    "messages and account reviews, and cannot be set by hand.",
+                    fields=labels(refused),
+                )
+            )
+        raise AccessError(
+            self.env._(
+                "Only Retention users can change %(fields)s.", fields=labels(by_retention_users)
+            )
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_reviewed(self):
+        """Account reviews are the customer's history: they are kept, so the customer too."""
+        # sudo: the reviews of every company keep a customer; the message names only the
+        # customer being deleted, which the user reads
+        reviewed = (
+            self.env["retention.review"]
+            .sudo()
+            ._read_group([("partner_id", "in", self.ids)], ["partner_id"])
+        )
+        if reviewed:
+            customer = self.browse(reviewed[0][0].id)
+            raise UserError(
+                self.env._(
+                    "Archive %(customer)s instead of deleting it: its account reviews are kept "
+                    "as history.",
+                    customer=customer.display_name,
+                )
+            )
 
     def action_retention_view_invoices(self):
         self.ensure_one()
@@ -540,6 +683,7 @@ class ResPartner(models.Model):
     retention_renewal_date = fields.Date(
         string="Renewal Date",
         tracking=True,
+        copy=False,
         help="When the customer's contract or engagement comes up for renewal; follow-up rules "
         "can start renewal steps some days before.",
         groups=INTERNAL_GROUPS,

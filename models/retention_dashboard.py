@@ -3,7 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
 
 from ..engine import metrics
@@ -105,6 +105,8 @@ class RetentionDashboard(models.AbstractModel):
     def get_dashboard_data(self, period_type="month", company_id=None, filters=None):
         """Everything the dashboard shows, for the running period of that type in that company,
         with optional filters {account_manager_id, category_id, country_id, industry_id}."""
+        # rights first: nothing below is computed for users who may not read the figures
+        self.env["retention.metric.report"].check_access("read")
         if period_type not in PERIOD_MONTHS:
             raise UserError(
                 self.env._(
@@ -113,8 +115,8 @@ class RetentionDashboard(models.AbstractModel):
             )
         company = self.env["res.company"].browse(company_id) if company_id else self.env.company
         if company not in self.env.user.company_ids:
-            raise UserError(
-                self.env._("You have no access to company %(company)s.", company=company.name)
+            raise AccessError(
+                self.env._("You do not work in the company asked for: pick one of yours.")
             )
         self = self.with_company(company)
         money = self.env.user.has_groups(MONEY_GROUPS)

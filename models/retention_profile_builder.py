@@ -8,7 +8,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..engine.health import CustomerFacts, ProjectFacts, evaluate
 from .mail_message import contact_predicate
@@ -77,11 +77,32 @@ class RetentionProfileBuilder(models.AbstractModel):
     # Entry points
     # ------------------------------------------------------------------
     @api.model
-    def _recompute_all(self):
-        """Recompute every customer now, in this transaction (install, demo, Settings button)."""
-        self._mark_all_customers_dirty()
-        while self._process_dirty_batch(BATCH_SIZE):
-            pass
+    def _recompute_all(self, companies=None):
+        """Recompute every customer now, in this transaction (install, demo, Settings button).
+
+        With ``companies``, only the figures of these companies, of the customers seen in them;
+        the refresh queue is left as it is (the job refreshes every company)."""
+        if companies is None:
+            self._mark_all_customers_dirty()
+            while self._process_dirty_batch(BATCH_SIZE):
+                pass
+            return
+        self.env["res.partner"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM res_partner
+                 WHERE id = commercial_partner_id
+                   AND (customer_rank > 0 OR retention_stage IS NOT NULL)
+                   AND (company_id IS NULL OR company_id = ANY(%s))
+                 ORDER BY id
+                """,
+                companies.ids,
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        for batch in split_every(BATCH_SIZE, partner_ids):
+            self._compute_partners(list(batch), companies=companies)
 
     @api.model
     def _cron_refresh_changed(self):
@@ -289,22 +310,27 @@ class RetentionProfileBuilder(models.AbstractModel):
     # Computation of one batch
     # ------------------------------------------------------------------
     @api.model
-    def _compute_partners(self, partner_ids):
-        """Recompute the figures of these commercial partners in every company."""
+    def _compute_partners(self, partner_ids, companies=None):
+        """Recompute the figures of these commercial partners in every company, or in
+        ``companies`` only (then they stay queued when they were: the other companies' figures
+        are still due)."""
         self.env.flush_all()
         # The batch queries are estimated costly enough for PostgreSQL's JIT compiler, which
         # then spends longer compiling than running them (EXPLAIN in bench/README.md).
         self.env.cr.execute("SET LOCAL jit = off")
         today = fields.Date.context_today(self)
-        # sudo: figures are kept for every company, whichever user triggered the refresh
-        companies = self.env["res.company"].sudo().search([])
+        every_company = companies is None
+        if every_company:
+            # sudo: figures are kept for every company, whichever user triggered the refresh
+            companies = self.env["res.company"].sudo().search([])
         facts = self._gather_facts(partner_ids, today)
         current = self._read_current_values(partner_ids, companies)
         visible = self._partner_companies(partner_ids)
         for company in companies:
             rows = self._evaluate_company(company, partner_ids, visible, facts, current, today)
             self._write_company_figures(company, rows)
-        self._unqueue(partner_ids)
+        if every_company:
+            self._unqueue(partner_ids)
         # what the SQL above wrote: the figures of every partner cached, and the queue
         self.env["res.partner"].invalidate_model(
             [name for name, _cast, _null in FIGURE_COLUMNS] + ["retention_dirty"]

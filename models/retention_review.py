@@ -7,7 +7,7 @@ from markupsafe import Markup
 from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger, split_every
 
 from ..engine import reviews as engine
@@ -28,6 +28,22 @@ OUTCOMES = [
 ]
 #: Outcomes that call for follow-up steps (see _retention_on_review_outcome).
 FOLLOW_UP_OUTCOMES = ("renew", "expand")
+
+#: Set by the Complete and Cancel buttons and the planning job only, never written by users.
+WORKFLOW_FIELDS = frozenset(
+    [
+        "state",
+        "date_done",
+        "health_score_snapshot",
+        "stage_snapshot",
+        "revenue_12m_snapshot",
+        "digest_pending",
+    ]
+)
+#: What a done or cancelled review keeps as history (its notes can still be added to).
+CLOSED_FIELDS = frozenset(
+    ["partner_id", "company_id", "date_planned", "user_id", "outcome", "lost_reason"]
+)
 
 PLANNING_BATCH_SIZE = 200  # reviews created per committed batch
 ASSIGN_BATCH_SIZE = 2000  # customers given a next review date per committed batch
@@ -67,7 +83,9 @@ class RetentionReview(models.Model):
         index=True,
         tracking=True,
         check_company=True,
-        ondelete="cascade",
+        # the reviews are the customer's history: a customer with reviews is archived, not
+        # deleted (res.partner._unlink_except_reviewed says so first)
+        ondelete="restrict",
         domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
     )
     company_id = fields.Many2one(
@@ -258,10 +276,18 @@ class RetentionReview(models.Model):
 
     @api.model
     def _raise_open_review(self, partner_id, company_id, review=None):
-        # sudo: names for the error message only
-        partner = self.env["res.partner"].sudo().browse(partner_id)
-        company = self.env["res.company"].sudo().browse(company_id)
-        if review:
+        # the message names only what the user reads (the open review may have been found by
+        # the superuser; users create reviews of customers they read, in their companies)
+        partner = self.env["res.partner"].browse(partner_id)
+        company = self.env["res.company"].browse(company_id)
+        if not (partner.has_access("read") and company.has_access("read")):
+            raise ValidationError(
+                self.env._(
+                    "This customer already has a review planned in that company: complete or "
+                    "cancel it before planning another one."
+                )
+            )
+        if review and review.with_env(self.env).has_access("read"):
             message = self.env._(
                 "%(customer)s already has a review planned on %(date)s in %(company)s: complete "
                 "or cancel it before planning another one.",
@@ -280,8 +306,79 @@ class RetentionReview(models.Model):
     # ------------------------------------------------------------------
     # CRUD: the activity and the customer's next date follow the planned review
     # ------------------------------------------------------------------
+    @api.model
+    def _check_user_values(self, vals_list):
+        """What users may create: reviews in their companies, of customers they read, without
+        the fields the workflow sets (checked before anything is looked up as superuser)."""
+        self.check_access("create")
+        for vals in vals_list:
+            forged = {
+                name
+                for name in WORKFLOW_FIELDS & vals.keys()
+                if vals[name] and not (name == "state" and vals[name] == "planned")
+            }
+            if forged:
+                self._raise_workflow_fields(forged)
+            self._check_company_allowed(vals.get("company_id") or self.env.company.id)
+        partner_ids = {vals["partner_id"] for vals in vals_list if vals.get("partner_id")}
+        self.env["res.partner"].browse(partner_ids).check_access("read")
+
+    @api.model
+    def _check_company_allowed(self, company_id):
+        if company_id not in self.env.companies.ids:
+            raise AccessError(
+                self.env._(
+                    "A review belongs to one of your companies: %(companies)s.",
+                    companies=", ".join(self.env.companies.mapped("name")),
+                )
+            )
+
+    def _raise_workflow_fields(self, names):
+        labels = sorted(self._fields[name]._description_string(self.env) for name in names)
+        raise AccessError(
+            self.env._(
+                "%(fields)s: set by completing or cancelling the review, not by hand.",
+                fields=", ".join(labels),
+            )
+        )
+
+    def _check_user_write(self, vals):
+        """What users may change: nothing the workflow sets; the company among theirs; the
+        customer and company of a saved review never; nothing but notes once it is closed."""
+        self.check_access("write")
+        if WORKFLOW_FIELDS & vals.keys():
+            self._raise_workflow_fields(WORKFLOW_FIELDS & vals.keys())
+        if "company_id" in vals:
+            self._check_company_allowed(vals["company_id"])
+        if "partner_id" in vals:
+            self.env["res.partner"].browse(vals["partner_id"]).check_access("read")
+        states = dict(self._fields["state"]._description_selection(self.env))
+        for review in self:
+            if review.state != "planned" and CLOSED_FIELDS & vals.keys():
+                raise UserError(
+                    self.env._(
+                        "%(review)s is %(state)s: its customer, dates, reviewer and outcome are "
+                        "history. Add to its notes instead.",
+                        review=review.display_name,
+                        state=states[review.state],
+                    )
+                )
+            if (
+                vals.get("partner_id", review.partner_id.id) != review.partner_id.id
+                or vals.get("company_id", review.company_id.id) != review.company_id.id
+            ):
+                raise UserError(
+                    self.env._(
+                        "The customer and company of a saved review do not change: cancel "
+                        "%(review)s and plan a new review instead.",
+                        review=review.display_name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            self._check_user_values(vals_list)
         self._check_no_open_review(
             (vals.get("partner_id"), vals.get("company_id") or self.env.company.id)
             for vals in vals_list
@@ -294,6 +391,8 @@ class RetentionReview(models.Model):
         return reviews
 
     def write(self, vals):
+        if not self.env.su:
+            self._check_user_write(vals)
         if {"partner_id", "company_id", "state"} & vals.keys():
             pairs = [
                 (
@@ -372,6 +471,7 @@ class RetentionReview(models.Model):
     def action_open_complete_wizard(self):
         """The Complete button: outcome, notes and next steps in a small dialog."""
         self.ensure_one()
+        self.check_access("write")
         self._check_planned()
         return {
             "type": "ir.actions.act_window",
@@ -386,12 +486,13 @@ class RetentionReview(models.Model):
         """Close planned reviews with the outcome set on them: record the customer's figures,
         mark the activity done, set the next review date from the cadence and apply what the
         outcome means for the customer."""
+        self.check_access("write")
         self._check_completable()
         today = fields.Date.context_today(self)
         for review in self:
-            review.write({"state": "done", "date_done": today})
-            # sudo: the revenue snapshot is a field some reviewers may not see
-            review.sudo().write(review._snapshot_values())
+            # sudo: the status and the snapshot are the workflow's (refused to users' writes),
+            # and the revenue snapshot is a field some reviewers may not see
+            review.sudo().write({"state": "done", "date_done": today, **review._snapshot_values()})
             review.activity_feedback(
                 [ACTIVITY_TYPE_XMLID],
                 feedback=self.env._(
@@ -405,9 +506,11 @@ class RetentionReview(models.Model):
     def action_cancel(self):
         """Cancel planned reviews: their activities go, and the customer's next review moves
         one cadence on, so the daily job does not plan the same review again."""
+        self.check_access("write")
         self._check_planned(cancelling=True)
         self.activity_unlink([ACTIVITY_TYPE_XMLID])
-        self.write({"state": "cancelled"})
+        # sudo: the status is the workflow's, refused to users' writes
+        self.sudo().write({"state": "cancelled"})
         today = fields.Date.context_today(self)
         for review in self:
             # sudo: the customer's cadence and dates are the review's to read and update

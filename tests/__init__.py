@@ -20,3 +20,4 @@ from . import test_health_properties
 from . import test_security
 from . import test_security_followups
 from . import test_security_feedback
+from . import test_security_profile

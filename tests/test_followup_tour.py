@@ -37,7 +37,7 @@ class TestFollowupTour(RetentionCase, HttpCase):
             }
         )
         # a customer the team last talked to exactly 30 days ago, in this company
-        cls.silent.with_company(cls.env.company).write(
+        cls.silent.with_company(cls.env.company).sudo().write(
             {
                 "retention_stage": "active",
                 "retention_last_contact_date": today - timedelta(days=30),

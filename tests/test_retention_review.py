@@ -383,7 +383,7 @@ class TestReviewCompletion(ReviewCase):
             review.action_cancel()
 
     def test_impossible_settings_and_values_are_refused(self):
-        with self.assertRefused(ValidationError, "cannot be negative"):
+        with self.assertRefused(ValidationError, "between 0 and 365"):
             self.company.retention_review_lead_days = -1
         with self.assertRaises(ValueError):
             self.active.retention_review_cadence = "0"

@@ -56,7 +56,7 @@ class RetentionAnalyticsCase(RetentionCase):
         cls.make_invoice(cls.a, "2026-06-02", 9999, post=False)
         cls.make_invoice(cls.f, "2026-06-03", 7777).button_cancel()
         # D is at risk today (as the profile builder would have found)
-        cls.d.with_company(cls.company).write(
+        cls.d.with_company(cls.company).sudo().write(
             {"retention_stage": "at_risk", "retention_health_score": 35}
         )
         cls.customers = cls.a | cls.b | cls.c | cls.d | cls.e | cls.f

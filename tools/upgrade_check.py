@@ -78,6 +78,7 @@ def check_followup_filters(environment, before):
         problems.append("the old filter with an expression is not kept on its rule")
     if not literal or not literal.active or literal.partner_domain != FILTER_RULES[literal.name]:
         problems.append("a literal filter was changed")
+    return problems
 
 
 FEEDBACK_TOKENS_KEY = "customer_retention.upgrade_check_feedback_tokens"

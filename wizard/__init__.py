@@ -1,1 +1,2 @@
 from . import retention_review_complete
+from . import base_partner_merge_automatic_wizard
