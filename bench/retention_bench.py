@@ -23,11 +23,8 @@ See bench/README.md for what each path measures and the figures measured.
 import argparse
 import json
 import os
-import platform
 import re
-import resource
 import shlex
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -37,218 +34,17 @@ import odoo
 from odoo import Command, fields
 from odoo.tools import SQL
 
-MODULE = "customer_retention"
+from database import (
+    clone_database,
+    database_exists,
+    drop_database,
+    install_database,
+    vacuum_analyze,
+)
+from measure import Measure, Result, log, machine_description, print_table
+
 DEFAULT_DB = "customer_retention_bench"
 SMOKE_SIZE = (300, 3000, 50)  # customers, invoices, naive subset
-
-MB = 1024 * 1024
-
-
-# ----------------------------------------------------------------------------------------
-# Measuring
-# ----------------------------------------------------------------------------------------
-def _peak_rss_kb():
-    """Peak resident set size of this process since the last reset (VmHWM), in kB."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            match = re.search(r"VmHWM:\s+(\d+)", status.read())
-        if match:
-            return int(match.group(1))
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _reset_peak_rss():
-    """Linux >= 4.0 resets VmHWM to the current RSS when 5 is written to clear_refs."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _current_rss_kb():
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
-    except (OSError, AttributeError):
-        return 0
-
-
-class Measure:
-    """Wall time, SQL queries sent by a cursor, and peak RSS of this process over a block.
-
-    Peak memory is the process's peak resident set size (VmHWM, reset before the block when
-    the kernel allows it, else ru_maxrss since the start), i.e. Python heap + libraries +
-    psycopg2 buffers of the Odoo side; PostgreSQL's own memory is not included.
-    """
-
-    def __init__(self, cr):
-        self.cr = cr
-        self.wall = self.queries = self.peak_mb = self.rss_before_mb = None
-
-    def __enter__(self):
-        self.rss_before_mb = _current_rss_kb() / 1024
-        self.reset = _reset_peak_rss()
-        self.queries0 = self.cr.sql_log_count
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.t0
-        self.queries = self.cr.sql_log_count - self.queries0
-        self.peak_mb = _peak_rss_kb() / 1024
-        return False
-
-
-class Result:
-    def __init__(self, path, rows=None, measure=None, target="", met=None, note=""):
-        self.path = path
-        self.rows = rows
-        self.wall = measure.wall if measure else None
-        self.queries = measure.queries if measure else None
-        self.peak_mb = measure.peak_mb if measure else None
-        self.target = target
-        self.met = met
-        self.note = note
-
-
-def _fmt(value, spec):
-    return "-" if value is None else format(value, spec)
-
-
-def print_table(results, out=sys.stdout):
-    head = ("path", "rows", "wall s", "queries", "peak MB", "target", "met?")
-    rows = [
-        (
-            r.path,
-            _fmt(r.rows, ","),
-            _fmt(r.wall, ".2f"),
-            _fmt(r.queries, ","),
-            _fmt(r.peak_mb, ".0f"),
-            r.target,
-            {True: "yes", False: "NO", None: "-"}[r.met],
-        )
-        for r in results
-    ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    print("+" + line + "+", file=out)
-    print(
-        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + " |", file=out
-    )
-    print("+" + line + "+", file=out)
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:5], widths[1:5], strict=False)
-        ]
-        cells += [row[5].ljust(widths[5]), row[6].ljust(widths[6])]
-        print("| " + " | ".join(cells) + " |", file=out)
-    print("+" + line + "+", file=out)
-    for r in results:
-        if r.note:
-            print(f"  {r.path}: {r.note}", file=out)
-
-
-def machine_description():
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            total_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo.read()).group(1))
-        ram = f"{total_kb / 1024 / 1024:.1f} GB RAM"
-    except (OSError, AttributeError):
-        ram = "RAM unknown"
-    cpu = ""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii") as cpuinfo:
-            match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read())
-            cpu = match.group(1).strip() if match else ""
-    except OSError:
-        pass
-    load = (
-        ", load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    )
-    return f"{os.cpu_count()} cores ({cpu}), {ram}{load}; Python {platform.python_version()}"
-
-
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ----------------------------------------------------------------------------------------
-# Database
-# ----------------------------------------------------------------------------------------
-def _admin_connection():
-    import psycopg2
-
-    _db, info = odoo.sql_db.connection_info_for("postgres")
-    conn = psycopg2.connect(**info)
-    conn.autocommit = True
-    return conn
-
-
-def drop_database(db):
-    odoo.sql_db.close_db(db)
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (db,),
-        )
-        cur.execute(f'DROP DATABASE IF EXISTS "{db}"')
-    conn.close()
-    filestore = odoo.tools.config.filestore(db)
-    if os.path.isdir(filestore):
-        subprocess.run(["rm", "-rf", filestore], check=False)
-
-
-def database_exists(db):
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
-        found = bool(cur.fetchone())
-    conn.close()
-    return found
-
-
-def clone_database(template, db):
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
-    conn.close()
-
-
-def install_database(config, db, log_dir):
-    """Fresh database with the module installed, without demo data (a subprocess, like the
-    developer scripts do)."""
-    os.makedirs(log_dir, exist_ok=True)
-    logfile = os.path.join(log_dir, f"bench_install_{db}.log")
-    cmd = [
-        sys.executable, "-m", "odoo", "-c", config, "-d", db, "-i", MODULE,
-        "--without-demo=all", "--stop-after-init", "--no-http", "--max-cron-threads=0",
-        "--logfile", logfile,
-    ]  # fmt: skip
-    log("install: " + " ".join(shlex.quote(c) for c in cmd))
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(f"install failed (exit {proc.returncode}), see {logfile}\n{proc.stderr[-2000:]}")
-    return time.perf_counter() - t0
-
-
-def vacuum_analyze(db, tables):
-    """What autovacuum would have done on a database that grew over 5 years."""
-    import psycopg2
-
-    _db, info = odoo.sql_db.connection_info_for(db)
-    conn = psycopg2.connect(**info)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for table in tables:
-            cur.execute(f"VACUUM (ANALYZE) {table}")
-    conn.close()
 
 
 # ----------------------------------------------------------------------------------------
