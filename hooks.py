@@ -37,8 +37,8 @@ def _remove_job_parameters(env):
 
 def _remove_indexes(env):
     """The indexes the module added to Odoo's tables (account_move, mail_message)."""
-    from .models.account_move import RETENTION_MOVE_INDEXES
-    from .models.mail_message import RETENTION_CONTACT_INDEXES, RETENTION_MESSAGE_INDEX
+    from .models.profile.account_move import RETENTION_MOVE_INDEXES
+    from .models.profile.mail_message import RETENTION_CONTACT_INDEXES, RETENTION_MESSAGE_INDEX
 
     for name in [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX, *RETENTION_CONTACT_INDEXES]:
         env.cr.execute(f'DROP INDEX IF EXISTS "{name}"')

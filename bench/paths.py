@@ -130,7 +130,7 @@ class Bench:
     def batch_size(self):
         if self.args.batch_size:
             return self.args.batch_size
-        from odoo.addons.customer_retention.models import retention_profile_builder
+        from odoo.addons.customer_retention.models.profile import retention_profile_builder
 
         return getattr(retention_profile_builder, "BATCH_SIZE", 2000)
 

@@ -7,7 +7,7 @@ from odoo.http import request
 from odoo.tools.misc import get_lang
 
 from ..engine import feedback as engine
-from ..models.retention_feedback import COMMENT_MAX_LENGTH, AnswerLimitReached
+from ..models.feedback.retention_feedback import COMMENT_MAX_LENGTH, AnswerLimitReached
 
 PAGE = "customer_retention.retention_feedback_page"
 THANKS = "customer_retention.retention_feedback_page_thanks"

@@ -1,20 +1,8 @@
-from . import res_company
-from . import res_config_settings
-from . import mail_activity_type
-from . import retention_profile_queue
-from . import retention_profile_builder
-from . import res_partner
-from . import project_project
-from . import account_move
-from . import mail_message
-from . import retention_demo_data
-from . import retention_review
-from . import retention_followup_rule
-from . import retention_followup_action
-from . import retention_followup_log
-from . import retention_snapshot
-from . import retention_snapshot_job
-from . import retention_metric_report
-from . import retention_cohort_report
-from . import retention_dashboard
-from . import retention_feedback
+# Python grouped by feature, as the views are: each folder holds the models its feature
+# defines and the part of Odoo's models (res.partner, project.project, res.company...) it adds.
+# Profile comes first: the other features read its figures and extend its fields.
+from . import profile
+from . import reviews
+from . import followups
+from . import feedback
+from . import analytics

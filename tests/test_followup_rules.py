@@ -504,7 +504,7 @@ class TestFollowupExactlyOnce(FollowupCase):
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestFollowupFailures(FollowupCase):
-    @mute_logger("odoo.addons.customer_retention.models.retention_followup_log")
+    @mute_logger("odoo.addons.customer_retention.models.followups.retention_followup_log")
     def test_missing_assignee_logged_and_retried(self):
         rule = self.make_rule("first_invoice")
         self.other_customer.retention_account_manager_id = False
@@ -527,7 +527,7 @@ class TestFollowupFailures(FollowupCase):
         self.assertEqual(failed.state, "done")
         self.assertEqual(self.activities(self.other_customer).user_id, self.named_user)
 
-    @mute_logger("odoo.addons.customer_retention.models.retention_followup_log")
+    @mute_logger("odoo.addons.customer_retention.models.followups.retention_followup_log")
     def test_broken_template_logged_not_crashing(self):
         broken = self.env["mail.template"].create(
             {
@@ -564,7 +564,7 @@ class TestFollowupFailures(FollowupCase):
         )
         self.assertEqual(self.logs(good).state, "done")
 
-    @mute_logger("odoo.addons.customer_retention.models.retention_followup_log")
+    @mute_logger("odoo.addons.customer_retention.models.followups.retention_followup_log")
     def test_gives_up_after_five_attempts(self):
         rule = self.make_rule("first_invoice")
         self.customer.retention_account_manager_id = False

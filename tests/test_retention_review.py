@@ -12,7 +12,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, Form, RecordCapturer, get_db_name, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.customer_retention.models.retention_review import RetentionReview
+from odoo.addons.customer_retention.models.reviews.retention_review import RetentionReview
 
 from .common import TODAY, RetentionCase
 
@@ -578,7 +578,7 @@ class TestReviewPlanningWorkers(BaseCase):
                 self.assertEqual(self._planner(cr)._cron_plan_reviews(), (3, 0))
             # it still sees no review, tries to insert them and is refused by the database,
             # one savepoint at a time, without failing the run
-            with mute_logger("odoo.addons.customer_retention.models.retention_review"):
+            with mute_logger("odoo.addons.customer_retention.models.reviews.retention_review"):
                 self.assertEqual(self._planner(late)._cron_plan_reviews(), (0, 0))
         self.assertEqual(self._open_reviews(), dict.fromkeys(self.partner_ids, 1))
         self.assertEqual(self._digest_count(), 1)
@@ -594,7 +594,7 @@ class TestReviewPlanningWorkers(BaseCase):
     def test_crash_halfway_resumes_without_losing_or_repeating(self):
         """Batches of one review, each committed; the third one dies. What was committed
         stays, the next run plans the rest only, and one digest tells of all three."""
-        from odoo.addons.customer_retention.models import retention_review as module
+        from odoo.addons.customer_retention.models.reviews import retention_review as module
 
         plan_review = RetentionReview._plan_review
         calls = []

@@ -20,8 +20,8 @@ from odoo.tools import mute_logger
 from .common import TODAY
 from .test_followup_rules import FollowupCase
 
-RULE_MODULE = "odoo.addons.customer_retention.models.retention_followup_rule"
-LOG_MODULE = "odoo.addons.customer_retention.models.retention_followup_log"
+RULE_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_rule"
+LOG_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_log"
 MIGRATION = Path(__file__).parent.parent / "migrations/18.0.1.3.0/post-followup_filters.py"
 
 

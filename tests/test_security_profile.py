@@ -14,7 +14,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..models.retention_profile_builder import FIGURE_COLUMNS
+from ..models.profile.retention_profile_builder import FIGURE_COLUMNS
 from .common import TODAY, RetentionCase
 
 #: A value of the right type for every figure the module writes on customers.

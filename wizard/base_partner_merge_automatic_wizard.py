@@ -1,6 +1,6 @@
 from odoo import models
 
-from ..models.res_partner import DROP_PROTECTED_KEY
+from ..models.profile.res_partner import DROP_PROTECTED_KEY
 
 
 class BasePartnerMergeAutomaticWizard(models.TransientModel):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.retention_review import OUTCOMES
+from ..models.reviews.retention_review import OUTCOMES
 
 
 class RetentionReviewComplete(models.TransientModel):

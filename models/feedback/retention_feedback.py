@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL, consteq, format_date, format_datetime
 
-from ..engine import feedback as engine
+from ...engine import feedback as engine
 
 KINDS = [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")]
 ORIGINS = [("project", "Project"), ("review", "Account Review"), ("manual", "Manual")]

@@ -39,27 +39,6 @@ class ResConfigSettings(models.TransientModel):
     retention_engagement_zero_days = fields.Integer(
         related="company_id.retention_engagement_zero_days", readonly=False
     )
-    retention_review_cadence_default = fields.Selection(
-        related="company_id.retention_review_cadence_default", readonly=False
-    )
-    retention_review_cadence_at_risk = fields.Selection(
-        related="company_id.retention_review_cadence_at_risk", readonly=False
-    )
-    retention_review_cadence_new = fields.Selection(
-        related="company_id.retention_review_cadence_new", readonly=False
-    )
-    retention_review_lead_days = fields.Integer(
-        related="company_id.retention_review_lead_days", readonly=False
-    )
-    retention_review_reviewer_id = fields.Many2one(
-        related="company_id.retention_review_reviewer_id", readonly=False
-    )
-    retention_feedback_validity_days = fields.Integer(
-        related="company_id.retention_feedback_validity_days", readonly=False
-    )
-    retention_feedback_kind = fields.Selection(
-        related="company_id.retention_feedback_kind", readonly=False
-    )
 
     def action_retention_recompute(self):
         """Recompute every customer's figures now (the daily scheduled action does it too):

@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 _logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .res_partner import INTERNAL_GROUPS
@@ -128,76 +128,3 @@ class ProjectProject(models.Model):
             scores = dict(self.env.cr.fetchall())
         for project in self:
             project.retention_satisfaction = scores.get(project._origin.id, -1)
-
-    # ------------------------------------------------------------------
-    # Follow-up automation (retention.followup.rule)
-    # ------------------------------------------------------------------
-    retention_followup_count = fields.Integer(
-        string="Follow-ups",
-        compute="_compute_retention_followup_count",
-        groups="customer_retention.group_retention_user",
-    )
-
-    def _compute_retention_followup_count(self):
-        counts = dict(
-            self.env["retention.followup.log"]._read_group(
-                [("res_model", "=", self._name), ("res_id", "in", self._origin.ids)],
-                ["res_id"],
-                ["__count"],
-            )
-        )
-        for project in self:
-            project.retention_followup_count = counts.get(project._origin.id, 0)
-
-    def action_retention_view_followups(self):
-        """The follow-ups fired on this project."""
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_followup_log_action"
-        )
-        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
-        action["context"] = {}
-        return action
-
-    # ------------------------------------------------------------------
-    # Customer feedback (retention.feedback)
-    # ------------------------------------------------------------------
-    retention_feedback_count = fields.Integer(
-        string="Feedback",
-        compute="_compute_retention_feedback_count",
-        groups="customer_retention.group_retention_user",
-    )
-
-    def _compute_retention_feedback_count(self):
-        counts = dict(
-            self.env["retention.feedback"]._read_group(
-                [("project_id", "in", self._origin.ids)], ["project_id"], ["__count"]
-            )
-        )
-        for project in self:
-            project.retention_feedback_count = counts.get(project._origin, 0)
-
-    def action_retention_view_feedback(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_feedback_action"
-        )
-        action["domain"] = [("project_id", "=", self.id)]
-        action["context"] = {}
-        return action
-
-    def action_retention_request_feedback(self):
-        """Email the project's customer a feedback request about this project."""
-        self.ensure_one()
-        if not self.partner_id:
-            raise UserError(
-                self.env._("Set the customer of the project %(project)s first.", project=self.name)
-            )
-        Feedback = self.env["retention.feedback"]
-        feedback = Feedback._request(
-            self.partner_id,
-            origin="project",
-            project=self,
-            company=self.company_id or self.env.company,
-        )
-        return Feedback._notify_requested(feedback)

@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+from ..models.profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 PERIOD_TYPES = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}

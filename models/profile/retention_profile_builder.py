@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from ..engine.health import CustomerFacts, ProjectFacts, evaluate
+from ...engine.health import CustomerFacts, ProjectFacts, evaluate
 from .mail_message import contact_predicate
 
 _logger = logging.getLogger(__name__)
@@ -436,7 +436,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _real_exchange_condition(self):
         """What counts as a contact: an email or message that is not internal (no log note),
         or a done activity of a type counted as contact (calls and meetings by default).
-        Starts with the predicate of the contact indexes (models/mail_message.py) and tests
+        Starts with the predicate of the contact indexes (models/profile/mail_message.py) and tests
         only the columns they cover, so that the lookups are index-only scans."""
         self.env.cr.execute("SELECT id FROM mail_message_subtype WHERE internal")
         internal_subtypes = [row[0] for row in self.env.cr.fetchall()]

@@ -6,9 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
 
-from ..engine import metrics
-from .res_partner import MONEY_GROUPS
-from .retention_metric_report import PERIOD_MONTHS
+from ...engine import metrics
+from ...report.retention_metric_report import PERIOD_MONTHS
+from ..profile.res_partner import MONEY_GROUPS
 
 #: (key, kind, needs money rights, report rows behind the figure)
 KPIS = [

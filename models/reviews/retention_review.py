@@ -10,8 +10,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger, split_every
 
-from ..engine import reviews as engine
-from .res_partner import MONEY_GROUPS, RETENTION_STAGES
+from ...engine import reviews as engine
+from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 _logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .res_partner import MONEY_GROUPS
+from ..models.profile.res_partner import MONEY_GROUPS
 
 COHORT_HELP = (
     "Customers grouped by the month (or quarter) of their first invoice: one row per customer "

@@ -1,0 +1,6 @@
+# Customer feedback (NPS/CSAT) asked through a private link.
+from . import res_company
+from . import res_config_settings
+from . import retention_feedback
+from . import res_partner
+from . import project_project

@@ -1,0 +1,5 @@
+# Scheduled account reviews: the review, its planner, and the cadence on customers.
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import retention_review

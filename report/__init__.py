@@ -1,0 +1,3 @@
+# Reports with their SQL as overridable methods (as account.invoice.report does).
+from . import retention_metric_report
+from . import retention_cohort_report
