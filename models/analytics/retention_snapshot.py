@@ -241,6 +241,48 @@ class RetentionSnapshot(models.Model):
         help="Health score at the end of the month, when the job ran that month (empty for "
         "months rebuilt from history).",
     )
+    # One score per factor of engine.health.FACTORS (0-100, empty when the factor had no data
+    # that month): the health score is their weighted combination (engine.health.combine). The
+    # back-test (retention.backtest) ranks customers by each one alone and calibrates the weights
+    # on them. The revenue trend and payment scores are ratios of revenue and debts: money rights.
+    recency_score = fields.Integer(
+        string="Recency Score",
+        readonly=True,
+        aggregator="avg",
+        help="Recency of purchase factor (0-100) at the end of the month; empty without data.",
+    )
+    trend_score = fields.Integer(
+        string="Revenue Trend Score",
+        readonly=True,
+        aggregator="avg",
+        groups=MONEY_GROUPS,
+        help="Revenue trend factor (0-100) at the end of the month; empty without data.",
+    )
+    payment_score = fields.Integer(
+        string="Payment Score",
+        readonly=True,
+        aggregator="avg",
+        groups=MONEY_GROUPS,
+        help="Payment behaviour factor (0-100) at the end of the month; empty without data.",
+    )
+    engagement_score = fields.Integer(
+        string="Engagement Score",
+        readonly=True,
+        aggregator="avg",
+        help="Engagement factor (0-100) at the end of the month; empty without data.",
+    )
+    satisfaction_score = fields.Integer(
+        string="Satisfaction Score",
+        readonly=True,
+        aggregator="avg",
+        help="Satisfaction factor (0-100) at the end of the month; empty without data.",
+    )
+    delivery_score = fields.Integer(
+        string="Delivery Score",
+        readonly=True,
+        aggregator="avg",
+        help="Delivery factor (0-100) at the end of the month; empty without data.",
+    )
 
     def init(self):
         """The table is created here, not by the ORM (_auto = False): millions of rows are
@@ -263,8 +305,22 @@ class RetentionSnapshot(models.Model):
                 is_won_back BOOLEAN,
                 first_invoice_month DATE,
                 stage VARCHAR,
-                health_score INTEGER
+                health_score INTEGER,
+                recency_score INTEGER,
+                trend_score INTEGER,
+                payment_score INTEGER,
+                engagement_score INTEGER,
+                satisfaction_score INTEGER,
+                delivery_score INTEGER
             );
+            -- databases created before the factor columns (18.0.1.4.0)
+            ALTER TABLE retention_snapshot
+                ADD COLUMN IF NOT EXISTS recency_score INTEGER,
+                ADD COLUMN IF NOT EXISTS trend_score INTEGER,
+                ADD COLUMN IF NOT EXISTS payment_score INTEGER,
+                ADD COLUMN IF NOT EXISTS engagement_score INTEGER,
+                ADD COLUMN IF NOT EXISTS satisfaction_score INTEGER,
+                ADD COLUMN IF NOT EXISTS delivery_score INTEGER;
             CREATE UNIQUE INDEX IF NOT EXISTS retention_snapshot_company_month_partner_uniq
                 ON retention_snapshot (company_id, month, partner_id);
             """
