@@ -3,3 +3,5 @@
 from . import retention_snapshot
 from . import retention_snapshot_job
 from . import retention_dashboard
+from . import retention_backtest
+from . import retention_weight_set
