@@ -49,6 +49,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "report/retention_metric_report_views.xml",
         "report/retention_cohort_report_views.xml",
         "views/retention_dashboard_views.xml",
+        "views/retention_backtest_views.xml",
         "views/retention_analytics_menus.xml",
         "views/retention_feedback_views.xml",
         "views/retention_feedback_templates.xml",
@@ -63,6 +64,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
     "assets": {
         "web.assets_backend": [
             "customer_retention/static/src/dashboard/*",
+            "customer_retention/static/src/score_check/*",
         ],
         "web.assets_tests": [
             "customer_retention/static/tests/tours/*.js",
