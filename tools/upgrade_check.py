@@ -131,6 +131,29 @@ def check_feedback_tokens(environment, before):
     return problems
 
 
+def check_snapshot_factor_columns(environment, before):
+    """18.0.1.4.0 (issue #18): the snapshots of an older release get one column per factor
+    (added by the model's init, empty until the history is rebuilt); Score Check runs on them."""
+    problems = []
+    expected = {
+        f"{name}_score"
+        for name in ("recency", "trend", "payment", "engagement", "satisfaction", "delivery")
+    }
+    environment.cr.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'retention_snapshot' AND column_name = ANY(%s)",
+        [sorted(expected)],
+    )
+    found = {row[0] for row in environment.cr.fetchall()}
+    if expected - found:
+        problems.append(f"snapshot factor columns missing: {sorted(expected - found)}")
+    company = environment["res.company"].search([], limit=1)
+    result = environment["retention.backtest"].run(company.id)
+    if not isinstance(result["customers"], int) or len(result["bands"]) != 4:
+        problems.append("the back-test does not run on the upgraded snapshots")
+    return problems
+
+
 #: per release: functions(env) run on the previous release before counting (data that
 #: release's migration must handle)
 PREPARE = {
@@ -139,6 +162,7 @@ PREPARE = {
 #: per release: functions(env, before) -> [problem, ...] run after the upgrade
 MIGRATION_CHECKS = {
     "18.0.1.3.0": [check_followup_filters, check_feedback_tokens],
+    "18.0.1.4.0": [check_snapshot_factor_columns],
 }
 ALWAYS_CHECKED = [check_analytics_kept]
 

@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ...engine import backtest
 from ...engine.health import FACTORS
@@ -467,6 +467,8 @@ class RetentionBacktest(models.AbstractModel):
         user = self.env.user
         result.update(
             {
+                "first_month_label": self._month_label(result["first_month"]),
+                "last_month_label": self._month_label(result["last_month"]),
                 "verdict": self._verdict(result),
                 "factor_labels": {name: labels[name][0] for name in FACTORS},
                 "factor_order": list(FACTORS),
@@ -481,6 +483,10 @@ class RetentionBacktest(models.AbstractModel):
         return result
 
     @api.model
+    def _month_label(self, month):
+        return format_date(self.env, month, date_format="MMM yyyy")
+
+    @api.model
     def _verdict(self, result):
         """The Score Check in one sentence, honest when there is nothing to say yet."""
         _ = self.env._
@@ -489,8 +495,8 @@ class RetentionBacktest(models.AbstractModel):
                 "Nothing to check yet: no customer-month from %(first)s to %(last)s has a "
                 "stored health score (the score is checked once %(horizon)s months have "
                 "passed after a month).",
-                first=result["first_month"],
-                last=result["last_month"],
+                first=self._month_label(result["first_month"]),
+                last=self._month_label(result["last_month"]),
                 horizon=result["horizon"],
             )
         if not result["churned"]:

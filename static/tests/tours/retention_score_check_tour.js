@@ -1,0 +1,84 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/**
+ * Score Check: the verdict, the churn rate by band (a band opens its customer-months), the AUC
+ * of the score and of each factor, then the calibration: preview, apply, the earlier weights
+ * kept and restored.
+ */
+registry.category("web_tour.tours").add("customer_retention_score_check_tour", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open the Retention app",
+            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
+            run: "click",
+        },
+        {
+            trigger: ".o_retention_dashboard",
+        },
+        {
+            content: "Open the Analysis menu",
+            trigger:
+                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_analysis"]',
+            run: "click",
+        },
+        {
+            content: "Open Score Check",
+            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_backtest_menu"]',
+            run: "click",
+        },
+        {
+            content: "The verdict compares the low and the high scores",
+            trigger: '.o_retention_verdict_text:contains("times as often")',
+        },
+        {
+            content: "The score ranks churners better than chance",
+            trigger: ".o_retention_auc_value.text-success, .o_retention_auc_value.text-warning",
+        },
+        {
+            content: "Each factor has its AUC and coverage",
+            trigger: '.o_retention_factor_auc tr[data-factor="engagement"] td:contains("100 %")',
+        },
+        {
+            content: "Open the customer-months of the lowest band",
+            trigger: ".o_retention_band_0 .o_retention_band_customers",
+            run: "click",
+        },
+        {
+            content: "They are the snapshot rows of those customers",
+            trigger: '.o_list_view .o_data_row:contains("Tour Score Customer")',
+        },
+        {
+            content: "Back to Score Check",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb li.breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "Preview the suggested weights",
+            trigger: ".o_retention_calibration button.o_retention_preview",
+            run: "click",
+        },
+        {
+            content: "The preview says how many customers would change stage",
+            trigger: '.o_retention_preview_result:contains("would change stage")',
+        },
+        {
+            content: "Apply them",
+            trigger: ".o_retention_calibration button.o_retention_apply:enabled",
+            run: "click",
+        },
+        {
+            content: "The weights in force before are kept, and can be restored",
+            trigger: ".o_retention_weight_sets button.o_retention_restore",
+            run: "click",
+        },
+        {
+            content: "The restored weights are in force again",
+            trigger: ".o_retention_weight_sets tr:first-child .badge.text-bg-success",
+        },
+    ],
+});
