@@ -21,3 +21,6 @@ from . import test_security
 from . import test_security_followups
 from . import test_security_feedback
 from . import test_security_profile
+from . import test_backtest_engine
+from . import test_backtest
+from . import test_backtest_tour
