@@ -221,6 +221,14 @@ class TestBacktestByHand(ByHandCase):
             "Customers scoring below 50 churned 2.4 times as often as those scoring 70 or more "
             "(60% against 25% within 3 months).",
         )
+        self.assertEqual(
+            data["at_risk_text"],
+            "At-risk threshold 50: 60% of the customer-months below it churned (precision), "
+            "and 75% of the churned ones were below it (recall).",
+        )
+        self.assertIn(
+            "11 customer-months checked (Dec 2025 to Feb 2026), 4 of them", data["summary_text"]
+        )
         # too little history to calibrate: the current weights, said so
         self.assertEqual(data["calibration"]["reason"], "not_enough_churn")
         self.assertEqual(data["suggested_weights"], DEFAULT_WEIGHTS)
@@ -406,6 +414,7 @@ class TestCalibrationApply(BacktestCase):
         )
         # the engagement-heavy weights move both customers
         self.assertEqual(changes["total"], 2)
+        self.assertIn("2 of 2 customers would change stage today", preview["stage_changes_text"])
 
     def test_admin_applies_then_restores(self):
         WeightSet = self.env["retention.weight.set"]

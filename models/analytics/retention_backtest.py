@@ -46,6 +46,14 @@ CUSTOMER_MONTHS = """
 """
 
 
+def _percent(value):
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _auc(value):
+    return "—" if value is None else f"{value:.2f}"
+
+
 def _binned(column):
     return SQL(
         "(ROUND(%s / %s::numeric) * %s)::int", SQL.identifier(column), CELL_WIDTH, CELL_WIDTH
@@ -117,6 +125,7 @@ class RetentionBacktest(models.AbstractModel):
         result = self.run(company_id, months, horizon)
         company = self.env["res.company"].browse(result["company_id"])
         result["stage_changes"] = self._stage_changes(company, result["suggested_weights"])
+        result["stage_changes_text"] = self._stage_changes_text(result)
         return result
 
     @api.model
@@ -470,6 +479,15 @@ class RetentionBacktest(models.AbstractModel):
                 "first_month_label": self._month_label(result["first_month"]),
                 "last_month_label": self._month_label(result["last_month"]),
                 "verdict": self._verdict(result),
+                "summary_text": self._summary_text(result),
+                "at_risk_text": self._at_risk_text(result),
+                "split_text": self.env._(
+                    "The weights are fitted on the older months checked (%(fit)s) and measured "
+                    "on the newer ones they did not see (%(holdout)s): a suggestion that only "
+                    "fits noise shows no gain there and is not made.",
+                    fit=len(result["calibration"]["fit_months"]),
+                    holdout=len(result["calibration"]["holdout_months"]),
+                ),
                 "factor_labels": {name: labels[name][0] for name in FACTORS},
                 "factor_order": list(FACTORS),
                 "money": self._money_visible(),
@@ -481,6 +499,45 @@ class RetentionBacktest(models.AbstractModel):
             }
         )
         return result
+
+    @api.model
+    def _summary_text(self, result):
+        return self.env._(
+            "%(count)s customer-months checked (%(first)s to %(last)s), %(churned)s of them "
+            "churned within %(horizon)s months. A customer-month is a customer active at the "
+            "end of a month, with its health score of that month.",
+            count=result["customers"],
+            first=self._month_label(result["first_month"]),
+            last=self._month_label(result["last_month"]),
+            churned=result["churned"],
+            horizon=result["horizon"],
+        )
+
+    @api.model
+    def _at_risk_text(self, result):
+        at_risk = result["at_risk"]
+        return self.env._(
+            "At-risk threshold %(threshold)s: %(precision)s of the customer-months below it "
+            "churned (precision), and %(recall)s of the churned ones were below it (recall).",
+            threshold=at_risk["threshold"],
+            precision=_percent(at_risk["precision"]),
+            recall=_percent(at_risk["recall"]),
+        )
+
+    @api.model
+    def _stage_changes_text(self, result):
+        changes = result["stage_changes"]
+        return self.env._(
+            "With the suggested weights, %(total)s of %(customers)s customers would change "
+            "stage today (%(into)s into At Risk, %(out)s out of it); AUC on the newer months "
+            "%(before)s → %(after)s.",
+            total=changes["total"],
+            customers=changes["customers"],
+            into=changes["into_at_risk"],
+            out=changes["out_of_at_risk"],
+            before=_auc(result["calibration"]["current_holdout_auc"]),
+            after=_auc(result["holdout_auc"]),
+        )
 
     @api.model
     def _month_label(self, month):
@@ -512,8 +569,8 @@ class RetentionBacktest(models.AbstractModel):
             "low_below": comparison["low_below"],
             "high_from": comparison["high_from"],
             "horizon": result["horizon"],
-            "low": f"{100 * low:.0f}%" if low is not None else "",
-            "high": f"{100 * high:.0f}%" if high is not None else "",
+            "low": _percent(low),
+            "high": _percent(high),
         }
         if low is None or high is None:
             return _(

@@ -58,6 +58,14 @@ export class RetentionScoreCheck extends Component {
         return value === null || value === undefined ? "—" : `${(100 * value).toFixed(digits)} %`;
     }
 
+    customerMonthsLabel(band) {
+        return _t("%s customer-months", band.customers);
+    }
+
+    churnedLabel(band) {
+        return _t("%s churned", band.churned);
+    }
+
     auc(value) {
         return value === null || value === undefined ? "—" : value.toFixed(2);
     }
