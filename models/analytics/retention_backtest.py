@@ -47,11 +47,13 @@ CUSTOMER_MONTHS = """
 
 
 def _percent(value):
-    return "—" if value is None else f"{100 * value:.0f}%"
+    return "—" if value is None else format(100 * value, ".0f") + "%"
 
 
-def _auc(value):
-    return "—" if value is None else f"{value:.2f}"
+def _auc(value, digits=2):
+    """An AUC for a sentence (formatted outside the translated call: the string extractor
+    loses its way in f-strings with format specs)."""
+    return "—" if value is None else format(value, f".{digits}f")
 
 
 def _binned(column):
@@ -589,7 +591,7 @@ class RetentionBacktest(models.AbstractModel):
                 "Customers scoring below %(low_below)s churned %(ratio)s times as often as "
                 "those scoring %(high_from)s or more (%(low)s against %(high)s within "
                 "%(horizon)s months).",
-                ratio=f"{comparison['ratio']:.1f}",
+                ratio=_auc(comparison["ratio"], 1),
                 **values,
             )
         return _(
@@ -609,8 +611,8 @@ class RetentionBacktest(models.AbstractModel):
                 "Weights fitted on the older months rank the churners of the newer months "
                 "better: AUC %(before)s with the current weights, %(after)s with the "
                 "suggested ones.",
-                before=f"{calibration['current_holdout_auc']:.3f}",
-                after=f"{result['holdout_auc']:.3f}",
+                before=_auc(calibration["current_holdout_auc"], 3),
+                after=_auc(result["holdout_auc"], 3),
             )
         if reason == "not_enough_churn":
             return _(
@@ -627,7 +629,7 @@ class RetentionBacktest(models.AbstractModel):
             "Weights fitted on the older months do not rank the newer months clearly better "
             "(AUC %(after)s against %(before)s; a gain of %(gain)s is needed to tell it from "
             "chance): the current weights are kept.",
-            after=f"{fitted:.3f}" if fitted is not None else "-",
-            before=f"{current:.3f}" if current is not None else "-",
-            gain=f"{calibration['required_gain']:.3f}",
+            after=_auc(fitted, 3),
+            before=_auc(current, 3),
+            gain=_auc(calibration["required_gain"], 3),
         )
