@@ -41,10 +41,12 @@ MAX_PASSES = 3
 MIN_GAIN = 0.02
 GUARD_Z = 2.0
 MIN_CHURNED = 10
-#: Calibration works on at most this many cells (score combinations); finer bins are merged
-#: into coarser ones until they fit (COARSER_WIDTHS), which bounds the cost of the search.
+#: Calibration works on at most this many cells (combinations of factor scores, in the fitting
+#: and the holdout months), which bounds the cost of the search: the scores are rounded to the
+#: finest step of CELL_WIDTHS that gives no more cells, else to the coarsest (50: 4 values per
+#: factor with "no data", at most 2 x 4,096 cells).
 MAX_CELLS = 6000
-COARSER_WIDTHS = (20, 25, 50)
+CELL_WIDTHS = (10, 20, 25, 50)
 ZERO_POINTS = [0.0] * 101
 #: A fit must beat the best so far by more than this to count (float noise).
 EPSILON = 1e-9
@@ -286,34 +288,11 @@ def weighted_auc(cells, weights):
 # Calibration
 # ----------------------------------------------------------------------
 def bin_score(score, width):
-    """A score rounded to the nearest multiple of ``width`` (halves up), at most 100."""
+    """A score rounded to the nearest multiple of ``width`` (halves up), at most 100: how the
+    calibration cells are counted (in SQL, by retention.backtest)."""
     if score is None:
         return None
     return min(100, int(score / width + 0.5) * width)
-
-
-def merge_cells(cells, width):
-    """The cells with their scores rounded to multiples of ``width``, equal ones merged."""
-    merged = {}
-    for cell in cells:
-        key = tuple(bin_score(score, width) for score in cell.scores)
-        entry = merged.setdefault(key, [0, 0])
-        entry[0] += cell.customers
-        entry[1] += cell.churned
-    return [Cell(key, customers, churned) for key, (customers, churned) in merged.items()]
-
-
-def coarsen(cells, max_cells=MAX_CELLS, widths=COARSER_WIDTHS):
-    """The first bin width of ``widths`` that leaves at most ``max_cells`` cells (the cost of
-    the search grows with the cells), the last one if none does; None when the cells already
-    fit as they are."""
-    cells = list(cells)
-    if len(cells) <= max_cells:
-        return None
-    for width in widths:
-        if len(merge_cells(cells, width)) <= max_cells:
-            return width
-    return widths[-1]
 
 
 def _outcomes(cells):

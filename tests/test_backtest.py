@@ -8,6 +8,7 @@ month examined is 2026-02; with 3 months, the months examined are 2025-12, 2026-
 
 import json
 import random
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -17,8 +18,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
-from ..engine import health
+from ..engine import backtest, health
 from ..engine.health import DEFAULT_WEIGHTS, FACTORS
+from ..models.analytics.retention_backtest import _binned
 from .common import TODAY
 
 SCORE_COLUMNS = [f"{name}_score" for name in FACTORS]
@@ -282,6 +284,31 @@ class TestBacktestByHand(ByHandCase):
         self.assertEqual(self.env.cr.sql_log_count - before, small)
         self.assertGreater(result["customers"], 11)
 
+    def test_sql_bins_are_the_engine_bins(self):
+        scores = [None, 0, 4, 5, 9, 10, 12, 13, 14, 15, 37, 38, 50, 74, 75, 88, 94, 95, 99, 100]
+        for width in backtest.CELL_WIDTHS:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT %s FROM unnest(%s::int[]) AS t(recency_score)",
+                    _binned("recency_score", width),
+                    scores,
+                )
+            )
+            got = [row[0] for row in self.env.cr.fetchall()]
+            self.assertEqual(got, [backtest.bin_score(s, width) for s in scores], width)
+
+    def test_calibration_cells_are_bounded(self):
+        """Beyond MAX_CELLS combinations the scores are counted in coarser steps."""
+        make_signal_history(self.env, self.company, fields.Date.to_date("2026-02-01"), count=60)
+        fine = self.Backtest.run(self.company.id, months=3, horizon=3)
+        self.assertEqual(fine["calibration"]["score_step"], 10)
+        with patch.object(backtest, "MAX_CELLS", 12):
+            coarse = self.Backtest.run(self.company.id, months=3, horizon=3)
+        self.assertEqual(coarse["calibration"]["score_step"], 50)
+        # the counts themselves are exact whatever the step
+        self.assertEqual(coarse["customers"], fine["customers"])
+        self.assertEqual(coarse["auc"], fine["auc"])
+
     def test_bad_input_is_refused(self):
         for months, horizon in ((0, 12), (61, 12), (24, 0), (24, 25), ("24", 12), (True, 12)):
             with self.subTest(months=months, horizon=horizon), self.assertRaises(UserError):
@@ -369,8 +396,8 @@ class TestCalibrationApply(BacktestCase):
         # touch, one at risk that talks to us every week
         cls.quiet, cls.talkative = cls.partners[:2]
         cls.facts = {
-            cls.quiet: ("active", {"recency": 95, "payment": 80, "engagement": 5}),
-            cls.talkative: ("at_risk", {"recency": 5, "payment": 20, "engagement": 100}),
+            cls.quiet: ("active", {"recency": 95, "engagement": 5}),
+            cls.talkative: ("at_risk", {"recency": 5, "engagement": 100}),
         }
         for partner, (stage, scores) in cls.facts.items():
             factors = {name: {"score": scores.get(name)} for name in FACTORS}
@@ -384,10 +411,13 @@ class TestCalibrationApply(BacktestCase):
         self.assertEqual(calibration["reason"], "better", calibration)
         self.assertEqual(len(calibration["fit_months"]), 4)
         self.assertEqual(calibration["holdout_months"], ["2025-04-01", "2025-05-01"])
+        # engagement weighs more against recency (payment is the same 80 for everyone: it
+        # does not rank; trend, satisfaction and delivery have no data)
         weights = result["suggested_weights"]
         self.assertGreater(
-            weights["engagement"] / sum(weights.values()),
-            DEFAULT_WEIGHTS["engagement"] / sum(DEFAULT_WEIGHTS.values()),
+            weights["engagement"] / (weights["engagement"] + weights["recency"]),
+            DEFAULT_WEIGHTS["engagement"]
+            / (DEFAULT_WEIGHTS["engagement"] + DEFAULT_WEIGHTS["recency"]),
         )
         self.assertGreater(
             result["holdout_auc"],

@@ -223,18 +223,14 @@ class TestCalibration(BaseCase):
         self.assertEqual(found.reason, "not_enough_churn")
         self.assertIsNone(found.current_holdout_auc)
 
-    def test_split_and_coarsen(self):
+    def test_split_and_bins(self):
         months = [f"2025-{m:02d}-01" for m in range(1, 13)]
         fit, held = backtest.split_months(list(reversed(months)))
         self.assertEqual(fit, months[:8])
         self.assertEqual(held, months[8:])
         self.assertEqual(backtest.split_months(months[:2]), (months[:1], months[1:2]))
         self.assertEqual(backtest.split_months(months[:1]), (months[:1], []))
-        # rounding to bins: halves up, never above 100; merged cells keep their counts
+        # rounding to bins: halves up, never above 100
         self.assertEqual(
             [backtest.bin_score(s, 20) for s in (None, 9, 10, 89, 95)], [None, 0, 20, 80, 100]
         )
-        cells = [Cell((9, None, 0, 0, 0, 0), 2, 1), Cell((1, None, 0, 0, 0, 0), 3, 1)]
-        self.assertEqual(backtest.merge_cells(cells, 20), [Cell((0, None, 0, 0, 0, 0), 5, 2)])
-        self.assertIsNone(backtest.coarsen(cells, max_cells=2))
-        self.assertEqual(backtest.coarsen(cells, max_cells=1), 20)
