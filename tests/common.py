@@ -103,6 +103,26 @@ class JobWorkersCase(BaseCase):
     def env_of(cr):
         return api.Environment(cr, SUPERUSER_ID, {})
 
+    def create_committed(self, model, values_list):
+        """Records committed for the test, as other workers see them; deleted after it."""
+        with self.registry.cursor() as cr:
+            ids = self.env_of(cr)[model].create(values_list).ids
+        self.addCleanup(self._unlink_committed, model, ids)
+        return ids
+
+    def _unlink_committed(self, model, ids):
+        with self.registry.cursor() as cr:
+            self.env_of(cr)[model].browse(ids).unlink()
+
+    def queued(self, partner_ids):
+        """Which of these customers wait in the refresh queue, as committed."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
+                [list(partner_ids)],
+            )
+            return {row[0] for row in cr.fetchall()}
+
     @contextmanager
     def committing(self):
         """Jobs commit their batches as they do outside tests."""

@@ -17,21 +17,14 @@ class TestJobHelper(JobWorkersCase):
 
     def setUp(self):
         super().setUp()
+        self.partner_ids = self.create_committed(
+            "res.partner", [{"name": f"Job helper test {i}", "is_company": True} for i in range(6)]
+        )
         with self.registry.cursor() as cr:
-            env = self.env_of(cr)
-            partners = env["res.partner"].create(
-                [{"name": f"Job helper test {i}", "is_company": True} for i in range(6)]
-            )
-            self.partner_ids = partners.ids
             cr.execute(
                 "INSERT INTO retention_profile_queue (partner_id) SELECT unnest(%s::int[])",
                 [self.partner_ids],
             )
-        self.addCleanup(self._delete_partners)
-
-    def _delete_partners(self):
-        with self.registry.cursor() as cr:
-            self.env_of(cr)["res.partner"].browse(self.partner_ids).unlink()
 
     def _helper(self, cr):
         return self.env_of(cr)["retention.job.mixin"]
@@ -55,12 +48,7 @@ class TestJobHelper(JobWorkersCase):
         return iter(lambda: self._process_batch(cr), 0)
 
     def _queued(self):
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
-                [self.partner_ids],
-            )
-            return {row[0] for row in cr.fetchall()}
+        return self.queued(self.partner_ids)
 
     def _remaining(self, cr):
         def count():

@@ -23,31 +23,19 @@ class TestRefreshScanWorkers(JobWorkersCase):
 
     def setUp(self):
         super().setUp()
-        with self.registry.cursor() as cr:
-            env = self.env_of(cr)
-            partners = env["res.partner"].create(
-                [
-                    {"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
-                    for i in range(6)
-                ]
-            )
-            self.partner_ids = partners.ids
-        self.addCleanup(self._delete_partners)
-
-    def _delete_partners(self):
-        with self.registry.cursor() as cr:
-            self.env_of(cr)["res.partner"].browse(self.partner_ids).unlink()
+        self.partner_ids = self.create_committed(
+            "res.partner",
+            [
+                {"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
+                for i in range(6)
+            ],
+        )
 
     def _builder(self, cr):
         return self.env_of(cr)["retention.profile.builder"]
 
     def _queued(self):
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
-                [self.partner_ids],
-            )
-            return {row[0] for row in cr.fetchall()}
+        return self.queued(self.partner_ids)
 
     def test_change_committed_after_a_scan_is_found_by_the_next(self):
         """A transaction that started before a scan and commits after it: its rows carry its
