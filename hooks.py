@@ -7,14 +7,14 @@ INSTALL_COMPUTE_LIMIT = 10000
 
 
 def post_init_hook(env):
-    """Figures from the first screen: every customer is marked for a refresh and, on a
+    """Figures from the first screen: every customer is queued for a refresh and, on a
     database of modest size, computed now (a reinstall rebuilds them the same way); then the
     monthly snapshots are rebuilt from the whole invoice history, so analytics have history
     from day one."""
     builder = env["retention.profile.builder"]
-    marked = builder._mark_all_customers_dirty()
-    if marked <= INSTALL_COMPUTE_LIMIT:
-        while builder._process_dirty_batch(1000):
+    queued = builder._queue_all_customers()
+    if queued <= INSTALL_COMPUTE_LIMIT:
+        while builder._process_queue_batch(1000):
             pass
     else:
         env.ref(f"{MODULE}.ir_cron_retention_refresh_changed")._trigger()

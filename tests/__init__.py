@@ -21,3 +21,5 @@ from . import test_security
 from . import test_security_followups
 from . import test_security_feedback
 from . import test_security_profile
+from . import test_job_mixin
+from . import test_migrations

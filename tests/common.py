@@ -1,7 +1,13 @@
-from odoo import Command, fields
-from odoo.tests import tagged
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, get_db_name, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.customer_retention.models import retention_job_mixin
+from odoo.addons.customer_retention.models.retention_job_mixin import RetentionJobMixin
 
 #: The day every test runs on (tests freeze time to it).
 TODAY = "2026-06-15"
@@ -78,3 +84,79 @@ class RetentionCase(AccountTestInvoicingCommon):
     @staticmethod
     def to_date(value):
         return fields.Date.to_date(value)
+
+
+# ----------------------------------------------------------------------
+# Scheduled jobs (retention.job.mixin)
+# ----------------------------------------------------------------------
+class JobWorkersCase(BaseCase):
+    """Jobs in real transactions, as cron workers run them: each ``self.registry.cursor()``
+    is a worker and what it commits stays (tests clean their data up with addCleanup). The
+    concurrency of the job helper is tested once on this base (tests/test_job_mixin.py);
+    each job's own worker tests use it for what only that job does."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+
+    @staticmethod
+    def env_of(cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def create_committed(self, model, values_list):
+        """Records committed for the test, as other workers see them; deleted after it."""
+        with self.registry.cursor() as cr:
+            ids = self.env_of(cr)[model].create(values_list).ids
+        self.addCleanup(self._unlink_committed, model, ids)
+        return ids
+
+    def _unlink_committed(self, model, ids):
+        with self.registry.cursor() as cr:
+            self.env_of(cr)[model].browse(ids).unlink()
+
+    def queued(self, partner_ids):
+        """Which of these customers wait in the refresh queue, as committed."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
+                [list(partner_ids)],
+            )
+            return {row[0] for row in cr.fetchall()}
+
+    @contextmanager
+    def committing(self):
+        """Jobs commit their batches as they do outside tests."""
+        with patch.object(RetentionJobMixin, "_job_can_commit", lambda self: True):
+            yield
+
+
+@contextmanager
+def one_batch_per_call():
+    """A time budget spent by the first batch: each call of a job does one batch and hands
+    back, with the rest reported as remaining."""
+    with patch.object(retention_job_mixin, "JOB_TIME_BUDGET", 0):
+        yield
+
+
+@contextmanager
+def counting_commits():
+    """The commits a job asks for, counted (inside tests none is made)."""
+    asked = []
+
+    def can_commit(model):
+        asked.append(model._name)
+        return False
+
+    with patch.object(RetentionJobMixin, "_job_can_commit", can_commit):
+        yield asked
+
+
+def run_cron(env, xmlid):
+    """Run a scheduled action as Odoo's cron runner does (its server action, with a progress
+    record in the context), in this transaction; returns the (done, remaining) it reported."""
+    cron = env.ref(xmlid).sudo()
+    cron.method_direct_trigger()
+    progress = (
+        env["ir.cron.progress"].sudo().search([("cron_id", "=", cron.id)], order="id desc", limit=1)
+    )
+    return progress.done, progress.remaining

@@ -323,8 +323,8 @@ class TestFeedbackMeasures(FeedbackCase):
         health_before = self.customer.with_company(self.company).retention_health_score
         feedback = self.request()
         feedback._answer(3)  # NPS 3 -> 30
-        self.customer.invalidate_recordset(["retention_dirty"])
-        self.assertTrue(self.customer.retention_dirty, "the answer marks the customer")
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+        self.assertTrue(self.customer.retention_refresh_pending, "the answer queues the customer")
         self.recompute()
         self.assertEqual(satisfaction(), 30)
         health_detractor = self.customer.with_company(self.company).retention_health_score

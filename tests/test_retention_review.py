@@ -6,15 +6,21 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, Form, RecordCapturer, get_db_name, new_test_user, tagged
+from odoo.tests import Form, RecordCapturer, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.customer_retention.models.reviews.retention_review import RetentionReview
 
-from .common import TODAY, RetentionCase
+from .common import (
+    TODAY,
+    JobWorkersCase,
+    RetentionCase,
+    counting_commits,
+    one_batch_per_call,
+    run_cron,
+)
 
 ACTIVITY_TYPE = "customer_retention.mail_activity_type_account_review"
 
@@ -472,15 +478,38 @@ class TestReviewCompanies(ReviewCase):
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
-class TestReviewPlanningWorkers(BaseCase):
+class TestReviewPlanningJob(ReviewCase):
+    """The planning job on the job helper (retention.job.mixin, whose two workers, crash,
+    budget and progress are tested in test_job_mixin.py)."""
+
+    def test_planning_hands_back_after_a_committed_batch(self):
+        for customer in (self.active, self.newbie, self.risky):
+            self.set_next(customer, "2026-06-18")
+        from odoo.addons.customer_retention.models.reviews import retention_review as module
+
+        cron = "customer_retention.ir_cron_retention_plan_reviews"
+        with patch.object(module, "PLANNING_BATCH_SIZE", 1), counting_commits() as commits:
+            with one_batch_per_call():
+                self.assertEqual(run_cron(self.env, cron), (1, 2))
+            self.assertIn("retention.review", commits)
+            self.assertEqual(len(self.Review.search([("state", "=", "planned")])), 1)
+            self.assertEqual(run_cron(self.env, cron), (2, 0))
+        self.assertEqual(
+            self.Review.search([("state", "=", "planned")]).partner_id,
+            self.active | self.newbie | self.risky,
+        )
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReviewPlanningWorkers(JobWorkersCase):
     """Two planning runs with real transactions, as two cron workers would (data committed,
     removed after)."""
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = self.env_of(cr)
             self.company_id = env.ref("base.main_company").id
             self.reviewer = env.ref("base.user_admin")
             partners = env["res.partner"].create(
@@ -525,7 +554,7 @@ class TestReviewPlanningWorkers(BaseCase):
 
     def _delete_data(self):
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = self.env_of(cr)
             env["retention.review"].search([("partner_id", "in", self.partner_ids)]).unlink()
             cr.execute(
                 """
@@ -537,7 +566,7 @@ class TestReviewPlanningWorkers(BaseCase):
             env["res.partner"].browse(self.partner_ids).unlink()
 
     def _planner(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {})["retention.review"]
+        return self.env_of(cr)["retention.review"]
 
     def _open_reviews(self):
         with self.registry.cursor() as cr:
@@ -605,10 +634,7 @@ class TestReviewPlanningWorkers(BaseCase):
                 raise RuntimeError("worker killed")
             return plan_review(self, partner, company, lock_date)
 
-        with (
-            patch.object(module, "PLANNING_BATCH_SIZE", 1),
-            patch.object(RetentionReview, "_commit", lambda self: self.env.cr.commit()),
-        ):
+        with patch.object(module, "PLANNING_BATCH_SIZE", 1), self.committing():
             with (
                 patch.object(RetentionReview, "_plan_review", dying_plan_review),
                 self.assertRaises(RuntimeError),

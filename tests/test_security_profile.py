@@ -259,7 +259,7 @@ class TestCustomerFigures(TrustCase):
         wizard.action_merge()
         self.assertFalse(duplicate.exists())
         self.assertEqual(self.figures(self.customer).retention_invoice_count, 1)
-        self.assertTrue(self.figures(self.customer).retention_dirty)
+        self.assertTrue(self.figures(self.customer).retention_refresh_pending)
 
     def test_user_set_fields_need_retention_user(self):
         for name, value in USER_SET_VALUES.items():

@@ -11,10 +11,15 @@
   derived from the snapshots at each read: they are built here from the snapshots.
 - Every customer is queued once, so that the next run of the refresh job computes the figures
   with the rewritten builder instead of waiting for the daily recompute.
+
+Frozen: the columns, indexes and the queue are named here as literals (QUEUE_ALL_CUSTOMERS),
+not through the module's constants or methods, which later releases may rename. The metric
+rows are rebuilt by the module's own entry point on purpose: they must follow the rules of
+the release being installed.
 """
 
 from odoo import SUPERUSER_ID, api
-from odoo.tools.sql import column_exists, make_index_name
+from odoo.tools.sql import column_exists, make_index_name, table_exists
 
 #: The figure columns as they were in 18.0.1.2.0 (frozen: later releases may add or drop
 #: figures, this migration must keep dropping the same indexes).
@@ -39,6 +44,14 @@ INDEXED_FIGURES_DROPPED = (
     "retention_health_factors",
     "retention_stage_date",
 )
+#: Every customer (a commercial partner with a customer rank or figures) queued for the
+#: refresh job, as the builder queued them in 18.0.1.2.0.
+QUEUE_ALL_CUSTOMERS = """
+    INSERT INTO retention_profile_queue (partner_id)
+    SELECT id FROM res_partner
+     WHERE id = commercial_partner_id AND (customer_rank > 0 OR retention_stage IS NOT NULL)
+    ON CONFLICT (partner_id) DO NOTHING
+"""
 
 
 def migrate(cr, version):
@@ -60,5 +73,7 @@ def migrate(cr, version):
         cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["retention.snapshot"]._rebuild_all_metrics()
-    env["retention.profile.builder"]._mark_all_customers_dirty()
+    if table_exists(cr, "retention_profile_queue"):
+        env.flush_all()
+        cr.execute(QUEUE_ALL_CUSTOMERS)
     env.ref("customer_retention.ir_cron_retention_refresh_changed")._trigger()

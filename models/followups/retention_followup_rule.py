@@ -153,6 +153,7 @@ class RetentionFollowupRule(models.Model):
     """
 
     _name = "retention.followup.rule"
+    _inherit = ["retention.job.mixin"]
     _description = "Follow-up Rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -550,15 +551,13 @@ class RetentionFollowupRule(models.Model):
     @api.model
     def _cron_run_followups(self):
         """Every 15 minutes: detect the events of every active rule, then execute the due
-        logs in committed batches (outside tests), reporting progress."""
+        logs in committed batches (outside tests), reporting progress (retention.job.mixin)."""
         # sudo: the scheduled job works for every company, whoever runs it
         rules = self.sudo().search([])
         rules._detect_events()
-        self._commit()
+        self._job_commit()
         # sudo: same, for the due logs of every company
-        done, remaining = self.env["retention.followup.log"].sudo()._process_due(commit=True)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done, remaining
+        return self.env["retention.followup.log"].sudo()._process_due(commit=True)
 
     def _run(self, commit=False):
         """Detect and execute the events of these rules; returns how many logs ran."""
@@ -578,9 +577,6 @@ class RetentionFollowupRule(models.Model):
         )
         if rules:
             rules._run(commit=False)
-
-    def _commit(self):
-        self.env["retention.profile.builder"]._commit()
 
     # ------------------------------------------------------------------
     # Detection
