@@ -369,26 +369,15 @@ class RetentionAnalyticsCase(RetentionCase):
         return metrics.summarize(rows)
 
     def report_totals(self, period_type, start):
+        """Every count and money column of the report summed, the rates averaged, over the
+        company's rows of one period; then the rates of those totals (engine.metrics)."""
         Report = self.env["retention.metric.report"]
-        fields = [
-            "customers_start",
-            "customers_end",
-            "customers_gained",
-            "customers_new",
-            "customers_won_back",
-            "customers_lost",
-            "revenue_start",
-            "revenue_end",
-            "revenue_retained",
-            "revenue_net_retained",
-            "revenue_expansion",
-            "revenue_contraction",
-            "revenue_churned",
-            "revenue_period",
-            "revenue_repeat",
-            "revenue_at_risk",
-            "revenue_lifetime",
+        summed = [
+            name
+            for name, field in Report._fields.items()
+            if field.type in ("integer", "monetary") and name != "id"
         ]
+        names = summed + ["retention_rate", "churn_rate"]
         [values] = Report._read_group(
             [
                 ("company_id", "=", self.company.id),
@@ -396,9 +385,8 @@ class RetentionAnalyticsCase(RetentionCase):
                 ("period_start", "=", start),
             ],
             [],
-            [f"{f}:sum" for f in fields] + ["retention_rate:avg", "churn_rate:avg"],
+            [f"{name}:sum" for name in summed] + ["retention_rate:avg", "churn_rate:avg"],
         )
-        names = fields + ["retention_rate", "churn_rate"]
         # no row at all (a period before the first invoice): sums are empty
         totals = {name: value or 0 for name, value in zip(names, values, strict=True)}
         return metrics.rates(totals)
