@@ -23,3 +23,4 @@ from . import test_security_feedback
 from . import test_security_profile
 from . import test_job_mixin
 from . import test_migrations
+from . import test_report_queries

@@ -14,6 +14,8 @@ from odoo.tools import SQL, mute_logger
 from odoo.addons.customer_retention.models.reviews.retention_review import RetentionReview
 
 from .common import (
+    RETENTION_MANAGER,
+    RETENTION_USER,
     TODAY,
     JobWorkersCase,
     RetentionCase,
@@ -32,27 +34,10 @@ class ReviewCase(RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         # the accountant of the test base class also manages retention
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
+        cls.add_groups(RETENTION_MANAGER)
         cls.Review = cls.env["retention.review"]
-        group = "customer_retention.group_retention_user"
-        cls.manager_a = new_test_user(
-            cls.env,
-            login="am_a",
-            name="Ana Manager",
-            groups=group,
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.manager_b = new_test_user(
-            cls.env,
-            login="am_b",
-            name="Bela Manager",
-            groups=group,
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.manager_a = cls.new_company_user("am_a", RETENTION_USER, name="Ana Manager")
+        cls.manager_b = cls.new_company_user("am_b", RETENTION_USER, name="Bela Manager")
         # active: bought every quarter since 2025-09-01, always paid
         cls.active = cls.customer
         for day in ("2025-09-01", "2025-12-01", "2026-03-01", "2026-06-01"):
@@ -421,13 +406,7 @@ class TestReviewCompanies(ReviewCase):
             cls.make_invoice(cls.active, "2026-01-10", 700, company=cls.company_b), "2026-01-10"
         )
         cls.env["retention.profile.builder"]._compute_partners(cls.active.ids)
-        cls.user_a = new_test_user(
-            cls.env,
-            login="only_a",
-            groups="customer_retention.group_retention_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.user_a = cls.new_company_user("only_a", RETENTION_USER)
         cls.manager_a.company_ids = [Command.link(cls.company_b.id)]
 
     def test_one_open_review_per_company_and_planning_per_company(self):

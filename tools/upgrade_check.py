@@ -70,9 +70,7 @@ def check_followup_filters(environment, before):
     its error); a literal one is kept as it was."""
     problems = []
     rules = environment["retention.followup.rule"].with_context(active_test=False)
-    dynamic, literal = (
-        rules.search([("name", "=", name)], limit=1) for name in FILTER_RULES
-    )
+    dynamic, literal = (rules.search([("name", "=", name)], limit=1) for name in FILTER_RULES)
     old_text = FILTER_RULES[dynamic.name] if dynamic else ""
     if not dynamic or dynamic.active or dynamic.partner_domain != '[("id", "=", 0)]':
         problems.append("a filter with an expression was not replaced, or its rule kept active")

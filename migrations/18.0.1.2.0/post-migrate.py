@@ -19,6 +19,7 @@ the release being installed.
 """
 
 from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 from odoo.tools.sql import column_exists, make_index_name, table_exists
 
 #: The figure columns as they were in 18.0.1.2.0 (frozen: later releases may add or drop
@@ -68,9 +69,10 @@ def migrate(cr, version):
         cr.execute("ALTER TABLE res_partner DROP COLUMN retention_dirty")
     for column in ("retention_is_first_invoice", "retention_is_repeat"):
         if column_exists(cr, "account_move", column):
-            cr.execute(f'ALTER TABLE account_move DROP COLUMN "{column}"')
+            cr.execute(SQL("ALTER TABLE account_move DROP COLUMN %s", SQL.identifier(column)))
     for column in INDEXED_FIGURES_DROPPED:
-        cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
+        index = make_index_name("res_partner", column)
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["retention.snapshot"]._rebuild_all_metrics()
     if table_exists(cr, "retention_profile_queue"):

@@ -104,7 +104,6 @@ class RetentionFeedback(models.Model):
     )
     contact_id = fields.Many2one(
         "res.partner",
-        string="Contact",
         # required when a request is made (_check_contact); emptied only when the contact is
         # deleted, so that the answer stays with the customer
         ondelete="set null",
@@ -130,7 +129,6 @@ class RetentionFeedback(models.Model):
     origin = fields.Selection(ORIGINS, required=True, default="manual", readonly=True)
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         index="btree_not_null",
         ondelete="set null",
         check_company=True,

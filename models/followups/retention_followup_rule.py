@@ -168,7 +168,6 @@ class RetentionFollowupRule(models.Model):
         TRIGGERS, required=True, default="no_contact", help="What makes the rule act."
     )
     days = fields.Integer(
-        string="Days",
         default=30,
         help="N in the trigger: days without status update or contact, days after closing, "
         "days overdue, days before the renewal date.",
@@ -215,7 +214,7 @@ class RetentionFollowupRule(models.Model):
         help="Technical: the model of the records the rule acts on.",
     )
     summary = fields.Text(compute="_compute_summary", help="What the rule does, in words.")
-    log_ids = fields.One2many("retention.followup.log", "rule_id", string="Log")
+    log_ids = fields.One2many("retention.followup.log", "rule_id")
     log_count = fields.Integer(compute="_compute_log_counts", string="Fired")
     log_failed_count = fields.Integer(compute="_compute_log_counts", string="Failed")
     last_error = fields.Text(

@@ -217,7 +217,6 @@ class ResPartner(models.Model):
     )
     retention_stage = fields.Selection(
         RETENTION_STAGES,
-        string="Retention Stage",
         company_dependent=True,
         readonly=True,
         group_expand=True,
@@ -288,7 +287,6 @@ class ResPartner(models.Model):
     retention_currency_id = fields.Many2one(
         "res.currency",
         compute="_compute_retention_currency_id",
-        string="Retention Currency",
         groups=INTERNAL_GROUPS,
     )
     retention_refresh_pending = fields.Boolean(
