@@ -485,13 +485,18 @@ class RetentionReview(models.Model):
         """Close planned reviews with the outcome set on them: record the customer's figures,
         mark the activity done, set the next review date from the cadence and apply what the
         outcome means for the customer."""
+        return self._complete(fields.Date.context_today(self))
+
+    def _complete(self, day):
+        """Complete these reviews as done on ``day``: today for the Complete button; the demo
+        data passes earlier days to build a year of reviews through this same workflow.
+        Private (not callable over RPC): users cannot choose the done date."""
         self.check_access("write")
         self._check_completable()
-        today = fields.Date.context_today(self)
         for review in self:
             # sudo: the status and the snapshot are the workflow's (refused to users' writes),
             # and the revenue snapshot is a field some reviewers may not see
-            review.sudo().write({"state": "done", "date_done": today, **review._snapshot_values()})
+            review.sudo().write({"state": "done", "date_done": day, **review._snapshot_values()})
             review.activity_feedback(
                 [ACTIVITY_TYPE_XMLID],
                 feedback=self.env._(
@@ -605,15 +610,15 @@ class RetentionReview(models.Model):
         self.env["retention.followup.rule"]._fire_review_outcome(self)
 
     def _retention_raise_attention(self):
-        """A task for the account manager (else the reviewer) on the customer, and a note."""
-        today = fields.Date.context_today(self)
+        """A task for the account manager (else the reviewer) on the customer, due the day the
+        review was done, and a note."""
         for review in self:
             # sudo: the account manager may not be the reviewer; the note is the review's
             partner = review.partner_id.sudo()
             owner = self._reviewer_for(partner, review.company_id) or review.user_id
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
-                date_deadline=today,
+                date_deadline=review.date_done,
                 summary=self.env._("Account review flagged this customer at risk"),
                 note=review.next_steps or "",
                 user_id=owner.id or self.env.uid,
