@@ -1356,6 +1356,10 @@ class RetentionDemoData(models.AbstractModel):
         self.env["retention.feedback"].invalidate_model(
             ["date_requested", "date_expiry", "date_answered", "answer_window_start"]
         )
+        for feedback, _requested, _answered in answered_requests:
+            if feedback.alert_activity_id:
+                feedback.invalidate_recordset(["display_name"])
+                feedback._update_alert_note()  # its link names the request by its new date
         self._backdate_messages(
             [
                 (feedback.answer_message_id.id, answered)
