@@ -113,7 +113,7 @@ class RetentionWeightSet(models.Model):
             [str(company.id)],
         )
         partner_ids = [row[0] for row in self.env.cr.fetchall()]
-        self.env["retention.profile.builder"]._mark_dirty(partner_ids)
+        self.env["retention.profile.builder"]._queue_refresh(partner_ids)
         self.env.ref("customer_retention.ir_cron_retention_refresh_changed").sudo()._trigger()
 
     @api.model
