@@ -1,33 +1,22 @@
 """Browser tour of Score Check on a history with a signal (snapshot rows the test writes)."""
 
-import shutil
-
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, fields, http
-from odoo.tests import HttpCase, tagged
+from odoo import fields
+from odoo.tests import tagged
 
 from ..engine.health import DEFAULT_WEIGHTS, FACTORS
-from .test_analytics_tour import BROWSERS
+from .common import RetentionTourCase
 from .test_backtest import make_signal_history
 
 
 @tagged("post_install", "-at_install")
-class TestScoreCheckTour(HttpCase):
+class TestScoreCheckTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Odoo skips a tour silently when no browser is found: make that a failure instead.
-        assert any(shutil.which(name) for name in BROWSERS), (
-            "No Chromium found: install it (apt-get install chromium) to run the browser tours."
-        )
-        # Load the static file map once before the browser's parallel requests (CPython
-        # gh-106905, fixed in 3.11.8, can otherwise fail them).
-        http.root.statics  # noqa: B018
-        admin = cls.env.ref("base.user_admin")
-        cls.company = admin.company_id
         cls.company.write({f"retention_weight_{name}": DEFAULT_WEIGHTS[name] for name in FACTORS})
-        admin.write({"company_ids": [Command.link(cls.company.id)]})
+        admin = cls.show_admin_the_company()
         # the screen opens on 24 months whose 12-month horizon has passed: the last one is 13
         # months before this one
         today = fields.Date.context_today(admin)

@@ -242,7 +242,6 @@ class RetentionSnapshot(models.Model):
     # back-test (retention.backtest) ranks customers by each one alone and calibrates the weights
     # on them. The revenue trend and payment scores are ratios of revenue and debts: money rights.
     recency_score = fields.Integer(
-        string="Recency Score",
         readonly=True,
         aggregator="avg",
         help="Recency of purchase factor (0-100) at the end of the month; empty without data.",
@@ -255,26 +254,22 @@ class RetentionSnapshot(models.Model):
         help="Revenue trend factor (0-100) at the end of the month; empty without data.",
     )
     payment_score = fields.Integer(
-        string="Payment Score",
         readonly=True,
         aggregator="avg",
         groups=MONEY_GROUPS,
         help="Payment behaviour factor (0-100) at the end of the month; empty without data.",
     )
     engagement_score = fields.Integer(
-        string="Engagement Score",
         readonly=True,
         aggregator="avg",
         help="Engagement factor (0-100) at the end of the month; empty without data.",
     )
     satisfaction_score = fields.Integer(
-        string="Satisfaction Score",
         readonly=True,
         aggregator="avg",
         help="Satisfaction factor (0-100) at the end of the month; empty without data.",
     )
     delivery_score = fields.Integer(
-        string="Delivery Score",
         readonly=True,
         aggregator="avg",
         help="Delivery factor (0-100) at the end of the month; empty without data.",

@@ -37,9 +37,7 @@ class RetentionWeightSet(models.Model):
     auc = fields.Float(string="AUC (newer months)", digits=(16, 3), readonly=True, help=AUC_HELP)
     user_id = fields.Many2one("res.users", string="Recorded By", readonly=True)
     origin = fields.Selection(ORIGINS, required=True, readonly=True)
-    restored_from_id = fields.Many2one(
-        "retention.weight.set", string="Restored From", readonly=True, ondelete="set null"
-    )
+    restored_from_id = fields.Many2one("retention.weight.set", readonly=True, ondelete="set null")
     note = fields.Char(readonly=True)
     is_current = fields.Boolean(
         string="In Force",
