@@ -21,3 +21,4 @@ from . import test_security
 from . import test_security_followups
 from . import test_security_feedback
 from . import test_security_profile
+from . import test_rule_owners

@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..profile.res_partner import can_look_after
+
 ACTION_TYPES = [
     ("activity", "Schedule an activity"),
     ("plan", "Launch an activity plan"),
@@ -57,9 +59,10 @@ class RetentionFollowupAction(models.Model):
         ASSIGNEES,
         string="Assign to",
         default="account_manager",
-        help="Account manager and salesperson are those of the customer (for invoices, the "
-        "invoice's salesperson first); the project manager only exists for project events. "
-        "For a plan, the assignee takes the steps marked 'Ask at launch'.",
+        help="Account manager: whoever looks after the customer (its account manager, else its "
+        "salesperson, else the fallback reviewer of the company). Salesperson: the customer's "
+        "(for invoices, the invoice's salesperson first). The project manager only exists for "
+        "project events. For a plan, the assignee takes the steps marked 'Ask at launch'.",
     )
     user_id = fields.Many2one("res.users", string="User", domain="[('share', '=', False)]")
     plan_id = fields.Many2one(
@@ -335,13 +338,28 @@ class RetentionFollowupAction(models.Model):
         )
 
     def _resolve_assignee(self, record, customer):
-        """The user the activity goes to; a UserError names who is missing."""
+        """The user the activity goes to; a UserError names who is missing. The account
+        manager is whoever looks after the customer in the rule's company (its account
+        manager, else its salesperson, else the fallback reviewer:
+        res.partner._retention_responsible_user); the others are taken as named, and must be
+        allowed to look after the customer as well."""
         _ = self.env._
+        company = self.rule_id.company_id
+        if self.assignee == "account_manager":
+            user = customer._retention_responsible_user(company)
+            if not user:
+                raise UserError(
+                    _(
+                        "Nobody looks after %(customer)s in %(company)s: give it an account "
+                        "manager or a salesperson who is an active internal user of the "
+                        "company, or choose a fallback reviewer in Settings.",
+                        customer=customer.display_name,
+                        company=company.name,
+                    )
+                )
+            return user
         if self.assignee == "user":
             user, missing = self.user_id, _("no user chosen on the rule")
-        elif self.assignee == "account_manager":
-            user = customer.retention_account_manager_id
-            missing = _("no account manager on %(customer)s", customer=customer.display_name)
         elif self.assignee == "project_manager":
             user = record.user_id if record._name == "project.project" else self.env["res.users"]
             missing = _("no project manager on %(record)s", record=record.display_name)
@@ -351,11 +369,12 @@ class RetentionFollowupAction(models.Model):
             missing = _("no salesperson on %(customer)s", customer=customer.display_name)
         if not user:
             raise UserError(missing)
-        if not user.active or user.share:
+        if not can_look_after(user, company):
             raise UserError(
                 _(
-                    "%(user)s cannot be assigned: not an active internal user.",
+                    "%(user)s cannot be assigned: not an active internal user of %(company)s.",
                     user=user.name,
+                    company=company.name,
                 )
             )
         return user

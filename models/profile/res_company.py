@@ -69,6 +69,13 @@ class ResCompany(models.Model):
         self.ensure_one()
         return {name: self[f"retention_weight_{name}"] for name in FACTORS}
 
+    def _retention_fallback_responsible(self):
+        """Hook: who looks after the customers of this company that have neither an account
+        manager nor a salesperson who may (res.partner._retention_responsible_users). Nobody
+        here; account reviews return their fallback reviewer."""
+        self.ensure_one()
+        return self.env["res.users"]
+
     def _retention_stage_rules(self):
         self.ensure_one()
         return StageRules(

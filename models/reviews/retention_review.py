@@ -178,7 +178,7 @@ class RetentionReview(models.Model):
     @api.depends("partner_id", "company_id")
     def _compute_user_id(self):
         for review in self.filtered("partner_id"):
-            reviewer = self._reviewer_for(review.partner_id, review.company_id)
+            reviewer = review.partner_id._retention_responsible_user(review.company_id)
             review.user_id = reviewer or review.user_id
 
     @api.depends("state", "date_planned")
@@ -447,25 +447,6 @@ class RetentionReview(models.Model):
             )
 
     # ------------------------------------------------------------------
-    # Reviewer
-    # ------------------------------------------------------------------
-    @api.model
-    def _reviewer_for(self, partner, company):
-        """The account manager, else the salesperson, else the company's fallback reviewer:
-        the first that is an active internal user of the company (or nobody)."""
-        company = company or self.env.company
-        # sudo: account manager and salesperson are read whatever the reviewer's rights
-        partner = partner.sudo()
-        for user in (
-            partner.retention_account_manager_id,
-            partner.user_id,
-            company.sudo().retention_review_reviewer_id,
-        ):
-            if user and user.active and not user.share and company in user.company_ids:
-                return user
-        return self.env["res.users"]
-
-    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_open_complete_wizard(self):
@@ -611,7 +592,7 @@ class RetentionReview(models.Model):
         for review in self:
             # sudo: the account manager may not be the reviewer; the note is the review's
             partner = review.partner_id.sudo()
-            owner = self._reviewer_for(partner, review.company_id) or review.user_id
+            owner = partner._retention_responsible_user(review.company_id) or review.user_id
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=today,
@@ -852,7 +833,7 @@ class RetentionReview(models.Model):
         values = {
             "partner_id": partner.id,
             "company_id": company.id,
-            "user_id": self._reviewer_for(partner, company).id,
+            "user_id": partner._retention_responsible_user(company).id,
             "date_planned": engine.first_open_day(partner.retention_next_review_date, lock_date),
             "digest_pending": True,
         }
