@@ -2,13 +2,19 @@
 
 - who looks after a customer: res.partner._retention_responsible_users, used by reviews,
   follow-up activities, feedback requests and their detractor alerts;
+- the satisfaction scale: engine.feedback.satisfaction_steps, and the SQL generated from it;
+- the revenue trend: engine.metrics.revenue_trend (on engine.metrics.trend), as the builder
+  writes it;
 """
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
+from ..engine import feedback, metrics
+from ..models.profile.retention_profile_builder import satisfaction_sql
 from .common import TODAY, RetentionCase
 
 
@@ -107,9 +113,7 @@ class TestResponsibleUser(RetentionCase):
         partner = self.env["res.partner"].create({"name": "Managed", "user_id": self.both.id})
         self.assertEqual(partner.retention_account_manager_id, self.both)
         self.salesperson.active = False
-        partner = self.env["res.partner"].create(
-            {"name": "Orphan", "user_id": self.salesperson.id}
-        )
+        partner = self.env["res.partner"].create({"name": "Orphan", "user_id": self.salesperson.id})
         self.assertFalse(partner.retention_account_manager_id, "an inactive user is not copied")
 
     def test_every_feature_asks_the_same_owner(self):
@@ -170,3 +174,88 @@ class TestResponsibleUser(RetentionCase):
         log = self.env["retention.followup.log"].search([("rule_id", "=", rule.id)])
         self.assertEqual(log.state, "failed")
         self.assertIn("not an active internal user of", log.error)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestSatisfactionScale(RetentionCase):
+    def test_sql_is_the_engine_scale(self):
+        """Every score of every scale, by the SQL the builder runs and by the engine."""
+        for kind, (low, high) in feedback.SATISFACTION_SCALES.items():
+            for score in range(low, high + 1):
+                self.env.cr.execute(SQL("SELECT %s", satisfaction_sql(kind, SQL("%s", score))))
+                self.assertEqual(
+                    self.env.cr.fetchone()[0], feedback.satisfaction_of(kind, score), kind
+                )
+        answers = [(kind, score) for kind in feedback.SCALES for score in range(11)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT f.kind, f.score, %s FROM (VALUES %s) AS f(kind, score)",
+                satisfaction_sql(SQL("f.kind"), SQL("f.score")),
+                SQL(", ").join(SQL("(%s, %s)", kind, score) for kind, score in answers),
+            )
+        )
+        for kind, score, value in self.env.cr.fetchall():
+            if feedback.is_valid_score(kind, score):
+                self.assertEqual(value, feedback.satisfaction_of(kind, score), (kind, score))
+        self.assertEqual(feedback.satisfaction_steps(feedback.NPS), (0, 10))
+        self.assertEqual(feedback.satisfaction_steps(feedback.CSAT), (1, 25))
+        self.assertEqual(feedback.satisfaction_of(feedback.RATING, 3), 50)
+        self.assertIsNone(feedback.satisfaction_of(feedback.RATING, 0))
+
+    def test_builder_reads_answers_and_ratings_on_that_scale(self):
+        self.make_invoice(self.customer, "2026-05-01", 100)
+        request = self.env["retention.feedback"]._request(self.customer, kind="nps")
+        request._answer(0)  # an NPS of 0: satisfaction 0, not "no data"
+        self.recompute()
+        factors = self.customer.with_company(self.company).retention_health_factors
+        self.assertIn('"satisfaction": {"score": 0,', factors)
+        with freeze_time("2026-06-15 10:00:00"):  # a newer CSAT answer
+            self.env["retention.feedback"]._request(self.customer, kind="csat")._answer(4)
+            self.recompute()
+        factors = self.customer.with_company(self.company).retention_health_factors
+        self.assertIn(f'"satisfaction": {{"score": {feedback.satisfaction_of("csat", 4)},', factors)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestRevenueTrend(RetentionCase):
+    def test_five_percent_band(self):
+        cases = {
+            (1051, 1000): "up",
+            (1050, 1000): "steady",
+            (950, 1000): "steady",
+            (949, 1000): "down",
+            (10, 0): "up",  # revenue again after a year without
+            (0, 10): "down",
+            (-5, 100): "down",
+            (0, 0): None,  # no revenue in either year: no trend
+            (-5, -10): None,
+        }
+        for (now, before), expected in cases.items():
+            self.assertEqual(metrics.revenue_trend(now, before), expected, (now, before))
+        # the same comparison as the dashboard's arrows, with a relative band
+        self.assertEqual(metrics.trend(1051, 1000, 0.05, relative=True), "up")
+        self.assertEqual(metrics.trend(1051, 1000, 0.05), "up")
+        self.assertEqual(metrics.trend(1000.04, 1000, 0.05), "steady")
+
+    def test_builder_writes_the_engine_trend(self):
+        today = fields.Date.to_date(TODAY)
+        customers = self.env["res.partner"].create(
+            [{"name": f"Trend {n}", "is_company": True} for n in range(3)]
+        )
+        for customer, now in zip(customers, (1040, 1100, 500), strict=True):
+            self.make_invoice(customer, "2025-01-10", 1000)  # the 12 months before
+            self.make_invoice(customer, str(today.replace(month=3)), now)
+        self.recompute(customers)
+        for customer in customers.with_company(self.company):
+            self.assertEqual(
+                customer.retention_revenue_trend,
+                metrics.revenue_trend(
+                    customer.retention_revenue_12m, customer.retention_revenue_prev_12m
+                ),
+            )
+        self.assertEqual(
+            customers.with_company(self.company).mapped("retention_revenue_trend"),
+            ["steady", "up", "down"],
+        )

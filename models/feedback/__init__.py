@@ -4,3 +4,4 @@ from . import res_config_settings
 from . import retention_feedback
 from . import res_partner
 from . import project_project
+from . import retention_profile_builder
