@@ -770,25 +770,30 @@ class RetentionFollowupRule(models.Model):
         )
 
     def _events_first_invoice(self, today):
-        """A customer event (onboarding): the earliest posted invoice of the customer in the
-        company, found here rather than from the flags of the profile builder, so it fires
-        without waiting for the refresh. Key: that invoice."""
-        return self._query(
+        """A customer event (onboarding): the customer's first invoice in the company
+        (account.move._retention_customer_moves), read here rather than from the figures of
+        the profile builder, so it fires without waiting for the refresh. Only customers
+        invoiced since the rule's start day are ranked. Key: that invoice."""
+        invoiced = SQL(
             """
-            SELECT m.commercial_partner_id, m.commercial_partner_id, 'invoice-' || m.id,
-                   m.invoice_date
-              FROM account_move m
-             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
-               AND m.company_id = %(company)s
-               AND m.invoice_date BETWEEN %(start)s AND %(today)s
-               AND NOT EXISTS (
-                    SELECT 1 FROM account_move e
-                     WHERE e.commercial_partner_id = m.commercial_partner_id
-                       AND e.company_id = m.company_id AND e.state = 'posted'
-                       AND e.move_type = 'out_invoice'
-                       AND (e.invoice_date, e.id) < (m.invoice_date, m.id))
+            SELECT commercial_partner_id FROM account_move
+             WHERE company_id = %(company)s AND state = 'posted' AND move_type = 'out_invoice'
+               AND invoice_date BETWEEN %(start)s AND %(today)s
             """,
             company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
+        moves = self.env["account.move"]._retention_customer_moves(
+            companies=self.company_id.ids, partners=invoiced
+        )
+        return self._query(
+            """
+            SELECT cm.partner_id, cm.partner_id, 'invoice-' || cm.id, cm.invoice_date
+              FROM %(moves)s cm
+             WHERE cm.is_first_invoice AND cm.invoice_date BETWEEN %(start)s AND %(today)s
+            """,
+            moves=moves,
             start=self.date_from,
             today=today,
         )

@@ -392,34 +392,22 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _invoice_facts(self, partner_ids, today):
         """Dates, counts, revenue windows and overdue of posted customer invoices and credit
-        notes (amounts untaxed, signed, in the company's currency), and the win-back date: the
-        latest invoice that came after a gap longer than the company's churn window. One
-        read of the batch's invoice rows."""
+        notes (amounts untaxed, signed, in the company's currency), the first invoice and the
+        win-back date (the latest win-back invoice), as account.move._retention_customer_moves
+        defines them. One read of the batch's invoice rows."""
         start_12m = today - relativedelta(months=12)
         start_24m = today - relativedelta(months=24)
         self.env.cr.execute(
             SQL(
                 """
                 WITH inv AS (
-                    SELECT m.company_id, m.commercial_partner_id AS partner_id, m.move_type,
-                           m.invoice_date, m.invoice_date_due,
-                           m.amount_untaxed_signed AS amount,
-                           m.amount_residual_signed AS residual,
-                           m.move_type = 'out_invoice' AND m.invoice_date_due < %(today)s
-                               AND m.payment_state IN ('not_paid', 'partial') AS overdue,
-                           MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
-                               OVER (PARTITION BY m.company_id, m.commercial_partner_id)
-                               AS first_date,
-                           m.invoice_date - LAG(m.invoice_date) OVER (
-                               PARTITION BY m.company_id, m.commercial_partner_id, m.move_type
-                               ORDER BY m.invoice_date) AS gap
-                      FROM account_move m
-                     WHERE m.state = 'posted'
-                       AND m.move_type IN ('out_invoice', 'out_refund')
-                       AND m.commercial_partner_id = ANY(%(partners)s)
+                    SELECT cm.*,
+                           cm.move_type = 'out_invoice' AND cm.invoice_date_due < %(today)s
+                               AND cm.payment_state IN ('not_paid', 'partial') AS overdue
+                      FROM %(moves)s cm
                 )
                 SELECT inv.company_id, inv.partner_id,
-                       MIN(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       MAX(invoice_date) FILTER (WHERE is_first_invoice),
                        MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
                        COUNT(DISTINCT invoice_date) FILTER (WHERE move_type = 'out_invoice'),
                        COUNT(*) FILTER (WHERE move_type = 'out_invoice'),
@@ -431,19 +419,17 @@ class RetentionProfileBuilder(models.AbstractModel):
                        COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_12m)s), 0),
                        COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_24m)s
                                                       AND invoice_date <= %(start_12m)s), 0),
-                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > first_date), 0),
+                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > first_invoice_date), 0),
                        COALESCE(SUM(residual) FILTER (WHERE overdue), 0),
                        COALESCE(MAX(%(today)s - invoice_date_due) FILTER (WHERE overdue), 0),
-                       MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'
-                                                   AND gap > c.retention_churn_days)
+                       MAX(invoice_date) FILTER (WHERE is_winback)
                   FROM inv
-                  JOIN res_company c ON c.id = inv.company_id
                  GROUP BY inv.company_id, inv.partner_id
                 """,
                 today=today,
                 start_12m=start_12m,
                 start_24m=start_24m,
-                partners=list(partner_ids),
+                moves=self.env["account.move"]._retention_customer_moves(partners=partner_ids),
             )
         )
         keys = (
