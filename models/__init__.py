@@ -1,8 +1,11 @@
 # Python grouped by feature, as the views are: each folder holds the models its feature
-# defines and the part of Odoo's models (res.partner, project.project, res.company...) it adds.
-# Profile comes first: the other features read its figures and extend its fields.
+# defines and the part of Odoo's models (res.partner, project.project, res.company...) and of
+# the other features' models it adds. A feature depends only on those loaded before it, and
+# the earlier ones reach the later ones through named hooks they define and the later ones
+# override (docs/features.md, "Features and their hooks"):
+# profile <- follow-ups <- reviews <- feedback <- analytics.
 from . import profile
-from . import reviews
 from . import followups
+from . import reviews
 from . import feedback
 from . import analytics

@@ -9,7 +9,9 @@
   (models/profile/res_company.retention_stage_sql) the monthly snapshots use, on the same
   facts and on the same invoices;
 - a customer's first invoice: account.move._retention_customer_moves, read by the invoice
-  flags, the follow-up trigger, the profile builder and the snapshots.
+  flags, the follow-up trigger, the profile builder and the snapshots;
+- the follow-up triggers: one table (retention.followup.rule._trigger_table), rows added by
+  the reviews and feedback features from their folders.
 """
 
 from datetime import date, timedelta
@@ -20,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from odoo import Command, fields
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
@@ -660,3 +663,79 @@ class TestFirstInvoice(InvoiceHistoryCase):
             cohort = move.invoice_date.replace(day=1)
             self.assertEqual(set(rows.mapped("first_invoice_month")), {cohort}, partner.name)
             self.assertEqual(rows.filtered("is_new").mapped("month"), [cohort], partner.name)
+
+
+# ----------------------------------------------------------------------------------------
+# Follow-up triggers: one table
+# ----------------------------------------------------------------------------------------
+TRIGGER_KEYS = [
+    "project_start",
+    "project_no_update",
+    "project_status",
+    "project_closed",
+    "first_invoice",
+    "invoice_paid",
+    "invoice_overdue",
+    "no_contact",
+    "stage_change",
+    "health_drop",
+    "renewal_partner",
+    "renewal_project",
+    "review_outcome",
+    "feedback_answered",
+]
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestTriggerTable(TransactionCase):
+    def test_everything_reads_the_table(self):
+        Rule = self.env["retention.followup.rule"]
+        table = Rule._trigger_table()
+        selection = Rule._fields["trigger"].selection
+        # the same keys, in the same order as before the table
+        self.assertEqual([key for key, _label in selection], TRIGGER_KEYS)
+        self.assertEqual(list(table), TRIGGER_KEYS)
+        self.assertEqual(dict(selection), {key: row.label for key, row in table.items()})
+        self.assertEqual(
+            Rule._trigger_option_fields(),
+            ["feedback_category", "project_status", "review_outcome", "target_stage"],
+        )
+        today = fields.Date.to_date(TODAY)
+        for key, row in table.items():
+            rule = Rule.new({"name": key, "trigger": key, "days": 7, "date_from": today})
+            self.assertEqual(rule.record_model, row.model, key)
+            self.assertTrue(callable(getattr(rule, row.events_method, None)), key)
+            self.assertTrue(rule.summary.startswith("When "), key)
+            self.assertNotIn("%(", rule.summary, key)
+        days = {key for key, row in table.items() if row.days}
+        self.assertEqual(
+            days,
+            {
+                "project_no_update",
+                "project_closed",
+                "invoice_overdue",
+                "no_contact",
+                "renewal_partner",
+                "renewal_project",
+            },
+        )
+        self.assertEqual(table["project_closed"].min_days, 0)
+
+    def test_rows_drive_the_checks(self):
+        Rule = self.env["retention.followup.rule"]
+        values = {"name": "Check", "date_from": "2026-01-01"}
+        # a trigger with days refuses 0 days unless its row allows it
+        with self.assertRaises(ValidationError):
+            Rule.create({**values, "trigger": "no_contact", "days": 0})
+        Rule.create({**values, "trigger": "project_closed", "days": 0})
+        Rule.create({**values, "trigger": "first_invoice", "days": 0})
+        # the option of its row completes a trigger, whichever feature added the row
+        for trigger, option in (
+            ("project_status", "project_status"),
+            ("stage_change", "target_stage"),
+            ("review_outcome", "review_outcome"),
+            ("feedback_answered", "feedback_category"),
+        ):
+            with self.assertRaises(ValidationError, msg=trigger):
+                Rule.create({**values, "trigger": trigger, option: False})

@@ -5,3 +5,6 @@ from . import retention_feedback
 from . import res_partner
 from . import project_project
 from . import retention_profile_builder
+from . import retention_followup_rule
+from . import retention_followup_action
+from . import retention_review

@@ -12,6 +12,7 @@ from odoo.tools import SQL, format_date, mute_logger, split_every
 
 from ...engine import reviews as engine
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
+from .retention_followup_rule import REVIEW_OUTCOME
 
 _logger = logging.getLogger(__name__)
 
@@ -583,8 +584,8 @@ class RetentionReview(models.Model):
         follow_up = self.filtered(lambda r: r.outcome in FOLLOW_UP_OUTCOMES)
         if follow_up:
             follow_up._retention_on_review_outcome()
-        # follow-up rules on review outcomes (renew, expand, at risk) start at once
-        self.env["retention.followup.rule"]._fire_review_outcome(self)
+        # the follow-up rules on review outcomes (renew, expand, at risk) start at once
+        self.env["retention.followup.rule"]._fire_trigger(REVIEW_OUTCOME.key, self.company_id)
 
     def _retention_raise_attention(self):
         """A task for the account manager (else the reviewer) on the customer, and a note."""
@@ -639,11 +640,10 @@ class RetentionReview(models.Model):
         self.env["retention.profile.builder"].sudo()._compute_partners(self.partner_id.ids)
 
     def _retention_on_review_outcome(self):
-        """Extension point, called with the reviews just completed with an outcome that calls
-        for follow-up steps (renew, expand; FOLLOW_UP_OUTCOMES).
-
-        The follow-up automation extends it to start the steps matching the outcome. Here it
-        only leaves a note on the customer with the outcome and the agreed next steps."""
+        """Called with the reviews just completed with an outcome that calls for follow-up
+        steps (renew, expand; FOLLOW_UP_OUTCOMES): a note on the customer with the outcome and
+        the agreed next steps. (The follow-up rules waiting for an outcome are started by
+        _apply_outcomes, for every outcome.)"""
         for review in self:
             body = self.env._(
                 "Account review of %(date)s: %(outcome)s.",
@@ -887,17 +887,3 @@ class RetentionReview(models.Model):
 
     def _commit(self):
         self.env["retention.profile.builder"]._commit()
-
-    # ------------------------------------------------------------------
-    # Customer feedback (retention.feedback)
-    # ------------------------------------------------------------------
-    feedback_ids = fields.One2many("retention.feedback", "review_id", string="Feedback")
-
-    def action_request_feedback(self):
-        """Email the reviewed customer a feedback request linked to this review."""
-        self.ensure_one()
-        Feedback = self.env["retention.feedback"]
-        feedback = Feedback._request(
-            self.partner_id, origin="review", review=self, company=self.company_id
-        )
-        return Feedback._notify_requested(feedback)
