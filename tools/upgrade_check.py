@@ -129,10 +129,31 @@ def check_feedback_tokens(environment, before):
     return problems
 
 
+def check_snapshot_stages_due(environment, before):
+    """Issue #16: a snapshot month's stage follows the stage rules in days: every month with
+    snapshots is due for a rebuild by the daily job."""
+    environment.cr.execute(
+        """
+        SELECT COUNT(DISTINCT (s.company_id, s.month))
+          FROM retention_snapshot s
+         WHERE NOT EXISTS (SELECT 1 FROM retention_snapshot_job j
+                            WHERE j.company_id = s.company_id AND j.month = s.month
+                              AND j.done_on IS NULL)
+        """
+    )
+    left = environment.cr.fetchone()[0]
+    return [f"{left} snapshot months not marked for a rebuild"] if left else []
+
+
 #: functions(env) run on the previous release before counting: data the migration must handle
 PREPARE = [prepare_followup_filters, prepare_feedback_tokens]
 #: functions(env, before) -> [problem, ...] run after the upgrade
-MIGRATION_CHECKS = [check_analytics_kept, check_followup_filters, check_feedback_tokens]
+MIGRATION_CHECKS = [
+    check_analytics_kept,
+    check_followup_filters,
+    check_feedback_tokens,
+    check_snapshot_stages_due,
+]
 
 
 env = env  # noqa: F821,PLW0127 (shell global)
