@@ -359,9 +359,6 @@ class RetentionFollowupRule(models.Model):
             )
 
     # ------------------------------------------------------------------
-    # Computes and constraints
-    # ------------------------------------------------------------------
-    # ------------------------------------------------------------------
     # The trigger table
     # ------------------------------------------------------------------
     @api.model
@@ -391,6 +388,9 @@ class RetentionFollowupRule(models.Model):
         if rules:
             rules._run(commit=False)
 
+    # ------------------------------------------------------------------
+    # Computes and constraints
+    # ------------------------------------------------------------------
     @api.depends("trigger")
     def _compute_record_model(self):
         table = self._trigger_table()
