@@ -1,6 +1,6 @@
 {
     "name": "Customer Retention",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Services/Retention",
     "summary": "Keep the customers you have: retention profile, health score, "
     "account reviews and follow-ups for service businesses",

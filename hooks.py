@@ -7,18 +7,28 @@ INSTALL_COMPUTE_LIMIT = 10000
 
 
 def post_init_hook(env):
-    """Figures from the first screen: every customer is marked for a refresh and, on a
+    """Figures from the first screen: every customer is queued for a refresh and, on a
     database of modest size, computed now (a reinstall rebuilds them the same way); then the
     monthly snapshots are rebuilt from the whole invoice history, so analytics have history
-    from day one."""
+    from day one; and the first account reviews are planned right away."""
     builder = env["retention.profile.builder"]
-    marked = builder._mark_all_customers_dirty()
-    if marked <= INSTALL_COMPUTE_LIMIT:
-        while builder._process_dirty_batch(1000):
+    queued = builder._queue_all_customers()
+    if queued <= INSTALL_COMPUTE_LIMIT:
+        while builder._process_queue_batch(1000):
             pass
     else:
         env.ref(f"{MODULE}.ir_cron_retention_refresh_changed")._trigger()
     env["retention.snapshot"]._backfill()
+    _plan_first_reviews(env)
+
+
+def _plan_first_reviews(env):
+    """The review planner runs once right after the install instead of the next night: its
+    scheduled job is queued to run at once. The job gives every reviewed customer a next
+    review date and plans the reviews due within the lead time, in committed batches that
+    resume after a crash, so a database of any size installs as fast as before (the
+    install itself plans nothing, and commits nothing)."""
+    env.ref(f"{MODULE}.ir_cron_retention_plan_reviews")._trigger()
 
 
 def uninstall_hook(env):

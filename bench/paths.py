@@ -13,10 +13,10 @@ from measure import Measure, Result
 from yardstick import COMPARED, compare_figures, naive_compute
 
 BUILDER_STEPS = (
-    "_mark_all_customers_dirty", "_claim_dirty_partners", "_invoice_facts",
+    "_queue_all_customers", "_claim_queued_partners", "_invoice_facts",
     "_last_contact_dates", "_project_facts", "_latest_satisfaction", "_read_current_values",
     "_partner_companies", "_evaluate_company", "_write_company_figures", "_unqueue",
-    "_mark_changed_customers_dirty", "_process_dirty_batch",
+    "_queue_changed_customers", "_process_queue_batch",
 )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ class StepTimer:
             t0 = time.perf_counter()
             try:
                 result = original(model, *args, **kwargs)
-                if name == "_process_dirty_batch":
+                if name == "_process_queue_batch":
                     self.processed += result or 0
                 return result
             finally:
@@ -64,7 +64,7 @@ class StepTimer:
 
     def summary(self):
         parts = sorted(
-            ((k, v) for k, v in self.totals.items() if k != "_process_dirty_batch"),
+            ((k, v) for k, v in self.totals.items() if k != "_process_queue_batch"),
             key=lambda kv: -kv[1],
         )
         return ", ".join(f"{name} {secs:.2f} s/{self.calls[name]}" for name, secs in parts)
@@ -136,11 +136,11 @@ class Bench:
 
     # -- 1. full recompute, 4. floor ---------------------------------------------------------
     def full_recompute(self, label="1a. full recompute, first run"):
-        """Every customer marked, then batches processed and committed like the daily job
+        """Every customer queued, then batches processed and committed like the daily job
         (without its time budget)."""
         size = self.batch_size()
         with StepTimer(self.env) as steps, Measure(self.cr) as m:
-            marked = self.builder._mark_all_customers_dirty()
+            queued = self.builder._queue_all_customers()
             self.cr.commit()
             done, batches = self._process_queue(size)
         self.values.setdefault("full_first", m.wall)
@@ -154,7 +154,7 @@ class Bench:
                 m,
                 "<= 60 s, < 1024 MB",
                 m.wall <= 60 and m.peak_mb < 1024,
-                f"{marked:,} marked, {len(batches)} batches of {size}; batch time "
+                f"{queued:,} queued, {len(batches)} batches of {size}; batch time "
                 f"min {min(batches or [0]):.2f} / max {max(batches or [0]):.2f} s; "
                 f"steps: {steps.summary()}",
             )
@@ -166,7 +166,7 @@ class Bench:
         done, batches = 0, []
         while True:
             t0 = time.perf_counter()
-            count = self.builder._process_dirty_batch(size)
+            count = self.builder._process_queue_batch(size)
             if not count:
                 return done, batches
             self.cr.commit()
@@ -293,7 +293,7 @@ class Bench:
             (customers,),
         )
         if left:
-            self.failures.append(f"incremental refresh left {left} changed customers dirty")
+            self.failures.append(f"incremental refresh left {left} changed customers queued")
         self.results.append(
             Result(
                 f"2b. refresh job after {changed:,} invoices paid",

@@ -375,6 +375,7 @@ class Customer:
     last_contact: object = None
     touchpoints: list = field(default_factory=list)  # days of the exchanges
     comeback: object = None  # won back: the day they asked us for work again
+    review_rank: int = 0  # rank among the customers of its profile (the reviews' story)
 
 
 class RetentionDemoData(models.AbstractModel):
@@ -414,12 +415,14 @@ class RetentionDemoData(models.AbstractModel):
         gen._backdate_messages(gen._log_done_activities(customers, rng))
         gen._schedule_open_activities(customers, rng)
         gen._set_retention_fields(customers, rng)
-        gen._recompute_retention_profiles()
+        reviews = gen._run_the_practice(customers)  # demo/retention_demo_practice.py
         _logger.info(
-            "customer_retention demo: %s customers, %s invoices, %s projects in %.1f s",
+            "customer_retention demo: %s customers, %s invoices, %s projects, %s reviews done "
+            "in %.1f s",
             len(customers),
             sum(len(c.invoices or []) for c in customers),
             sum(len(c.projects or []) for c in customers),
+            reviews,
             time.monotonic() - started,
         )
         return True
@@ -1255,9 +1258,10 @@ class RetentionDemoData(models.AbstractModel):
 
     def _create_feedback(self, customers, rng):
         """NPS and CSAT feedback (retention.feedback) asked in the last two months: happy
-        customers are promoters or passives, customers at risk detractors, churned ones let the
-        request expire; a few requests are still open. No detractor alert is raised: an open
-        activity of a type of this module would keep the module from uninstalling cleanly."""
+        customers are promoters or passives, customers at risk detractors (their answer raises
+        the detractor alert for the account manager), churned ones let the request expire; a
+        few recent requests are still open. The answers go through the public page's own
+        method, then move to the day they were given."""
         answers = {
             "active": ("nps", (10, 9, 9, 8)),
             "new": ("csat", (5, 4)),
@@ -1265,12 +1269,24 @@ class RetentionDemoData(models.AbstractModel):
             "at_risk": ("nps", (3, 5, 6)),
         }
         comments = {
-            "promoter": "Reliable team, we recommend you around us.",
-            "passive": "Good work overall; communication could be faster.",
-            "detractor": "Deadlines slipped twice and nobody warned us.",
+            "promoter": (
+                "Reliable team, we recommend you around us.",
+                "Fast answers and no surprises on the invoice.",
+                "They know our setup better than we do.",
+            ),
+            "passive": (
+                "Good work overall; communication could be faster.",
+                "Fine service, a bit expensive for what we use.",
+            ),
+            "detractor": (
+                "Deadlines slipped twice and nobody warned us.",
+                "Too many outages this quarter, and slow answers.",
+                "We pay for a retainer but wait days for a reply.",
+            ),
         }
         now = datetime.combine(self._today(), datetime.min.time()).replace(hour=10)
         Feedback = self.env["retention.feedback"]
+        answered_requests = []
         for customer in customers:
             profile = customer.spec.profile
             if profile == "prospect" or not customer.contacts:
@@ -1279,24 +1295,77 @@ class RetentionDemoData(models.AbstractModel):
             if profile == "churned":
                 requested = now - timedelta(days=rng.randint(35, 80))
             elif profile != "at_risk" and rng.random() < 0.25:
-                # asked recently, not answered yet
-                Feedback.create(self._feedback_values(customer, "nps", requested))
+                # asked in the last three weeks, not answered yet (still open)
+                recent = now - timedelta(days=2 + (now - requested).days % 20)
+                Feedback.create(self._feedback_values(customer, "nps", recent))
                 continue
             kind, scores = answers.get(profile, ("nps", ()))
-            feedback = Feedback.create(self._feedback_values(customer, kind, requested))
             if not scores:
-                continue  # churned: the request expires unanswered
+                # churned: the request expires unanswered
+                Feedback.create(self._feedback_values(customer, kind, requested))
+                continue
+            # asked now, so that the link is open when answered; dated afterwards
+            feedback = Feedback.create(self._feedback_values(customer, kind, fields.Datetime.now()))
             score = rng.choice(scores)
             answered = requested + timedelta(days=rng.randint(0, 3), hours=rng.randint(0, 6))
-            feedback.write(
-                {
-                    "score": score,
-                    "state": "answered",
-                    "date_answered": min(answered, now),
-                    "comment": comments[engine_feedback.category_of(kind, score)],
-                }
-            )
+            texts = comments[engine_feedback.category_of(kind, score)]
+            feedback._answer(score, texts[len(answered_requests) % len(texts)])
+            answered_requests.append((feedback, requested, min(answered, now)))
+        self._backdate_feedback(answered_requests)
         Feedback._cron_expire_requests()
+
+    def _backdate_feedback(self, answered_requests):
+        """Requests, answers, answer notes and detractor alerts on the days they happened."""
+        if not answered_requests:
+            return
+        self.env.flush_all()
+        validity = self.env.company.retention_feedback_validity_days or 30
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_feedback f
+                   SET date_requested = v.requested, date_expiry = v.expiry,
+                       date_answered = v.answered, answer_window_start = v.answered
+                  FROM unnest(%s::int[], %s::timestamp[], %s::timestamp[], %s::timestamp[])
+                       AS v(id, requested, expiry, answered)
+                 WHERE f.id = v.id
+                """,
+                [feedback.id for feedback, _requested, _answered in answered_requests],
+                [requested for _feedback, requested, _answered in answered_requests],
+                [r + timedelta(days=validity) for _feedback, r, _answered in answered_requests],
+                [answered for _feedback, _requested, answered in answered_requests],
+            )
+        )
+        alerts = [
+            (feedback.alert_activity_id.id, answered.date())
+            for feedback, _requested, answered in answered_requests
+            if feedback.alert_activity_id
+        ]
+        if alerts:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_activity a SET date_deadline = v.day
+                      FROM unnest(%s::int[], %s::date[]) AS v(id, day) WHERE a.id = v.id
+                    """,
+                    [activity_id for activity_id, _day in alerts],
+                    [day for _activity_id, day in alerts],
+                )
+            )
+            self.env["mail.activity"].invalidate_model(["date_deadline"])
+        self.env["retention.feedback"].invalidate_model(
+            ["date_requested", "date_expiry", "date_answered", "answer_window_start"]
+        )
+        for feedback, _requested, _answered in answered_requests:
+            if feedback.alert_activity_id:
+                feedback.invalidate_recordset(["display_name"])
+                feedback._update_alert_note()  # its link names the request by its new date
+        self._backdate_messages(
+            [
+                (feedback.answer_message_id.id, answered)
+                for feedback, _requested, answered in answered_requests
+            ]
+        )
 
     def _feedback_values(self, customer, kind, requested):
         project = customer.projects[:1]
@@ -1510,33 +1579,24 @@ class RetentionDemoData(models.AbstractModel):
 
     @api.model
     def _schedule_open_activities(self, customers, rng):
-        """Planned work, some of it overdue: reviews for active customers, follow-ups of
-        overdue invoices, win-back calls, proposals for prospects."""
+        """Planned work, some of it overdue: calls and follow-ups of overdue invoices,
+        proposals for prospects (the follow-up rules remind of project status updates)."""
         today = self._today()
         call = self.env.ref("mail.mail_activity_data_call")
-        meeting = self.env.ref("mail.mail_activity_data_meeting")
         todo = self.env.ref("mail.mail_activity_data_todo")
         model_ids = {
-            name: self.env["ir.model"]._get_id(name)
-            for name in ("res.partner", "account.move", "project.project")
+            name: self.env["ir.model"]._get_id(name) for name in ("res.partner", "account.move")
         }
+        # account reviews, win-back calls, onboarding check-ins and status updates come from
+        # the reviews and the follow-up rules (demo/retention_demo_practice.py)
         plans = {
-            "active": [(meeting, "Quarterly account review", 5, 45)],
-            "new": [(call, "Onboarding check-in", -3, 10)],
-            "at_risk": [
-                (call, "Call about the overdue invoices", -20, -3),
-                (meeting, "Account review: save the account", 2, 14),
-            ],
-            "churned": [(call, "Win-back call: new services", 10, 60)],
-            "won_back": [(meeting, "Review of the first months back", 7, 30)],
+            "at_risk": [(call, "Call about the overdue invoices", -20, -3)],
             "prospect": [(todo, "Send the proposal", -5, 7)],
         }
         vals_list = []
         for customer in customers:
             spec = customer.spec
-            for kind, summary, low, high in plans[spec.profile]:
-                if spec.profile in ("active", "churned") and rng.random() < 0.4:
-                    continue
+            for kind, summary, low, high in plans.get(spec.profile, ()):
                 deadline = today + timedelta(days=rng.randint(low, high))
                 vals_list.append(
                     _activity_vals(
@@ -1557,21 +1617,6 @@ class RetentionDemoData(models.AbstractModel):
                         unpaid,
                         todo,
                         "Payment follow-up",
-                        deadline,
-                        customer.user,
-                    )
-                )
-            open_projects = (customer.projects or self.env["project.project"]).filtered(
-                lambda p: not p.stage_id.fold and p.active
-            )
-            if open_projects and rng.random() < 0.5:
-                deadline = today + timedelta(days=rng.randint(-4, 12))
-                vals_list.append(
-                    _activity_vals(
-                        model_ids["project.project"],
-                        open_projects[0],
-                        todo,
-                        "Prepare the status update",
                         deadline,
                         customer.user,
                     )

@@ -3,7 +3,9 @@
 # the other features' models it adds. A feature depends only on those loaded before it, and
 # the earlier ones reach the later ones through named hooks they define and the later ones
 # override (docs/features.md, "Features and their hooks"):
-# profile <- follow-ups <- reviews <- feedback <- analytics.
+# profile <- follow-ups <- reviews <- feedback <- analytics. Before them, the helpers every
+# scheduled job inherits (batches, commits, claims, progress).
+from . import retention_job_mixin
 from . import profile
 from . import followups
 from . import reviews

@@ -23,9 +23,9 @@ class RetentionCohortReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    account_manager_id = fields.Many2one("res.users", string="Account Manager", readonly=True)
-    country_id = fields.Many2one("res.country", string="Country", readonly=True)
-    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    account_manager_id = fields.Many2one("res.users", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", readonly=True)
     category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
     granularity = fields.Selection(
         [("month", "Monthly cohorts"), ("quarter", "Quarterly cohorts")],
@@ -65,7 +65,6 @@ class RetentionCohortReport(models.Model):
         "has one row per period, so the average is the share).",
     )
     revenue = fields.Monetary(
-        string="Revenue",
         readonly=True,
         groups=MONEY_GROUPS,
         help="Invoiced to the cohort's customers in the period, net of credit notes.",
@@ -90,9 +89,22 @@ class RetentionCohortReport(models.Model):
         )
         return self._cohort_query(fields.Date.context_today(self))
 
+    # ------------------------------------------------------------------
+    # The query, in parts others override (as account.invoice.report does): _with builds
+    # the cells (a customer per cohort period), _select/_from/_where read them; a module adding
+    # a column extends _select (and _from for a join), a filter extends _where.
+    # ------------------------------------------------------------------
     @api.model
     def _cohort_query(self, today):
         current = today.replace(day=1)
+        return SQL(
+            "%s %s %s WHERE %s", self._with(current), self._select(), self._from(), self._where()
+        )
+
+    @api.model
+    def _with(self, current):
+        """The cohort's customers, one row per customer, granularity and period since its
+        first invoice up to the ``current`` month, with what the snapshots say of it."""
         return SQL(
             """
             WITH members AS (
@@ -148,6 +160,14 @@ class RetentionCohortReport(models.Model):
                 WINDOW cell AS (PARTITION BY c.company_id, c.granularity, c.cohort, c.period),
                        cohort AS (PARTITION BY c.company_id, c.granularity, c.cohort)
             )
+            """,
+            current=current,
+        )
+
+    @api.model
+    def _select(self):
+        return SQL(
+            """
             -- an id computed from the row's key (a customer has one cohort per granularity);
             -- assumes fewer than 1000 companies
             SELECT ((s.partner_id::bigint * 1000 + s.company_id) * 2
@@ -164,9 +184,20 @@ class RetentionCohortReport(models.Model):
                    CASE WHEN s.first_revenue > 0
                         THEN 100.0 * s.revenue * s.cohort_size / s.first_revenue
                    END AS revenue_retained_share
+            """
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
               FROM sized s
               JOIN res_company co ON co.id = s.company_id
               JOIN res_partner p ON p.id = s.partner_id
-            """,
-            current=current,
+            """
         )
+
+    @api.model
+    def _where(self):
+        """Which cells the report shows: all of them (a condition on ``s``, ``co``, ``p``)."""
+        return SQL("TRUE")

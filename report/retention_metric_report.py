@@ -5,6 +5,12 @@ from odoo.tools import SQL
 
 from ..models.profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
+
+def money_column(string, help_text):
+    """A money column of the report: read-only, and read only by those who may see revenue."""
+    return fields.Monetary(string=string, readonly=True, groups=MONEY_GROUPS, help=help_text)
+
+
 PERIOD_TYPES = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -43,11 +49,250 @@ REPORT_HELP = (
 )
 
 
-#: Per customer and period, what the snapshots of company %(company)s from %(read_from)s on
-#: say: a snapshot closes the periods whose last (or current) month it is and opens the period
-#: that starts the month after it.
-PERIODS_QUERY = """
-            WITH contributions AS (
+class RetentionMetricReport(models.Model):
+    """Customers per period: sums of these rows give the retention metrics. The rows are
+    computed from retention.snapshot when the snapshots change (_rebuild_periods) and stored in
+    retention_metric_period; the customer's account manager, country and industry are read
+    at query time."""
+
+    _name = "retention.metric.report"
+    _description = "Retention metrics per period"
+    _auto = False
+    _order = "period_start desc, company_id, partner_id"
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    account_manager_id = fields.Many2one("res.users", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", readonly=True)
+    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
+    period_type = fields.Selection(PERIOD_TYPES, readonly=True, help=REPORT_HELP)
+    period_start = fields.Date(string="Period", readonly=True)
+    period_end = fields.Date(
+        string="Period End Month",
+        readonly=True,
+        help="The month whose end closes the period (this month for the running period).",
+    )
+    first_invoice_month = fields.Date(string="Cohort", readonly=True)
+    stage_end = fields.Selection(RETENTION_STAGES, string="Stage at End", readonly=True)
+
+    customers_start = fields.Integer(
+        string="Customers at Start", readonly=True, help="Active at the start of the period."
+    )
+    customers_end = fields.Integer(
+        string="Customers at End",
+        readonly=True,
+        help="Customers whose 12-month revenue (posted invoices minus credit notes) is above "
+        "zero at the end of the period.",
+    )
+    customers_gained = fields.Integer(
+        readonly=True,
+        help="Active at the end, not at the start: new and won-back customers.",
+    )
+    customers_new = fields.Integer(
+        string="New Customers", readonly=True, help="First invoiced in the period."
+    )
+    customers_won_back = fields.Integer(
+        string="Won-back Customers",
+        readonly=True,
+        help="Gained in the period after having been invoiced before.",
+    )
+    customers_lost = fields.Integer(readonly=True, help="Active at the start, not at the end.")
+    customers_retained = fields.Integer(readonly=True, help="Active at the start and at the end.")
+    retention_rate = fields.Float(
+        string="Customer Retention Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help=METRIC_HELP["customer_retention_rate"],
+    )
+    churn_rate = fields.Float(
+        string="Logo Churn Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help=METRIC_HELP["logo_churn_rate"],
+    )
+    revenue_start = money_column(
+        "12-month Revenue at Start",
+        "Of the customers active at the start: the base of revenue retention and churn.",
+    )
+    revenue_end = money_column("12-month Revenue at End", "Of the customers active at the end.")
+    revenue_retained = money_column(
+        "Revenue Retained (gross)", METRIC_HELP["gross_revenue_retention"]
+    )
+    revenue_net_retained = money_column(
+        "Revenue Retained (net)", METRIC_HELP["net_revenue_retention"]
+    )
+    revenue_expansion = money_column(
+        "Expansion", "Growth of the 12-month revenue of customers active at the start and the end."
+    )
+    revenue_contraction = money_column(
+        "Contraction",
+        "Decrease of the 12-month revenue of customers active at the start and the end.",
+    )
+    revenue_churned = money_column("Churned Revenue", METRIC_HELP["revenue_churn_rate"])
+    revenue_period = money_column(
+        "Revenue in Period", "Invoiced in the period, net of credit notes."
+    )
+    revenue_repeat = money_column("Repeat Revenue", METRIC_HELP["repeat_revenue_share"])
+    revenue_at_risk = money_column("Revenue at Risk", METRIC_HELP["revenue_at_risk"])
+    revenue_lifetime = money_column("Lifetime Revenue", METRIC_HELP["average_lifetime_value"])
+
+    @property
+    def _table_query(self):
+        # the rows are stored (retention_metric_period); who the customer's account manager,
+        # country and industry are is read now. Unused joins are removed by PostgreSQL.
+        self.env["res.partner"].flush_model(
+            ["retention_account_manager_id", "country_id", "industry_id"]
+        )
+        return SQL("%s %s WHERE %s", self._select(), self._from(), self._where())
+
+    # ------------------------------------------------------------------
+    # The report's query, in parts others override (as account.invoice.report does): a
+    # module adding a column to the report extends _select (and _from for a join), a filter
+    # extends _where.
+    # ------------------------------------------------------------------
+    @api.model
+    def _select(self):
+        return SQL(
+            """
+            SELECT m.*, c.currency_id,
+                   p.retention_account_manager_id AS account_manager_id,
+                   p.country_id, p.industry_id
+            """
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
+              FROM retention_metric_period m
+              LEFT JOIN res_company c ON c.id = m.company_id
+              LEFT JOIN res_partner p ON p.id = m.partner_id
+            """
+        )
+
+    @api.model
+    def _where(self):
+        """Which stored rows the report shows: all of them (a condition on ``m``, ``c``, ``p``)."""
+        return SQL("TRUE")
+
+    def init(self):
+        """The rows are computed from the snapshots when they change (retention.snapshot) and
+        stored here, so that reading the report or the dashboard sums stored rows instead of
+        deriving every period of every customer from millions of snapshots at each read. No
+        foreign keys, like the snapshots (bulk writes); customers with invoices cannot be
+        deleted."""
+        self.env.cr.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS retention_metric_period (%s)",
+                SQL(", ".join(f"{name} {sql_type}" for name, sql_type in self._period_columns())),
+            )
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx "
+            "ON retention_metric_period (company_id, period_type, period_start)"
+        )
+
+    @api.model
+    def _rebuild_periods(self, company, period_from):
+        """Recompute this company's rows of every period starting from ``period_from`` (the
+        first day of a year, so that its quarters and the year are complete) up to the current
+        one, from the snapshots: one DELETE and one INSERT. Returns the number of rows."""
+        period_from = period_from.replace(month=1, day=1)
+        self.env["retention.snapshot"].flush_model()
+        self.env.cr.execute("SET LOCAL jit = off")
+        self.env.cr.execute("SET LOCAL work_mem = '256MB'")
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM retention_metric_period WHERE company_id = %s AND period_start >= %s",
+                company.id,
+                period_from,
+            )
+        )
+        current = fields.Date.context_today(self).replace(day=1)
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO retention_metric_period (%s) %s",
+                SQL(", ".join(name for name, _sql_type in self._period_columns())),
+                self._metric_query(current, company.id, period_from),
+            )
+        )
+        written = self.env.cr.rowcount
+        self.invalidate_model()
+        return written
+
+    # ------------------------------------------------------------------
+    # The stored rows' query, in parts others override: per customer and period, what the
+    # snapshots say. A snapshot closes the periods whose last (or current) month it is
+    # (_period_contributions, first part) and opens the period that starts the month after it
+    # (second part); _period_totals adds them up per customer and period; _period_select turns
+    # them into the report's columns (_period_columns, in that order), _period_where keeps the
+    # periods asked for.
+    # ------------------------------------------------------------------
+    @api.model
+    def _metric_query(self, current, company_id, period_from):
+        """The rows of the periods of one company starting from ``period_from`` to the
+        ``current`` month, from the snapshots of the month before ``period_from`` onwards."""
+        return SQL(
+            """
+            WITH contributions AS (%(contributions)s),
+            periods AS (%(periods)s)
+            %(select)s
+              FROM periods r
+             WHERE %(where)s
+            """,
+            contributions=self._period_contributions(
+                company_id, period_from - relativedelta(months=1), current
+            ),
+            periods=self._period_totals(),
+            select=self._period_select(current),
+            where=self._period_where(period_from, current),
+        )
+
+    @api.model
+    def _period_columns(self):
+        """The columns of retention_metric_period, in the order of _period_select."""
+        return [
+            ("id", "BIGINT PRIMARY KEY"),
+            ("company_id", "INTEGER NOT NULL"),
+            ("partner_id", "INTEGER NOT NULL"),
+            ("period_type", "VARCHAR NOT NULL"),
+            ("period_start", "DATE NOT NULL"),
+            ("period_end", "DATE"),
+            ("first_invoice_month", "DATE"),
+            ("stage_end", "VARCHAR"),
+            ("customers_start", "INTEGER"),
+            ("customers_end", "INTEGER"),
+            ("customers_gained", "INTEGER"),
+            ("customers_new", "INTEGER"),
+            ("customers_won_back", "INTEGER"),
+            ("customers_lost", "INTEGER"),
+            ("customers_retained", "INTEGER"),
+            ("retention_rate", "NUMERIC"),
+            ("churn_rate", "NUMERIC"),
+            ("revenue_start", "NUMERIC"),
+            ("revenue_end", "NUMERIC"),
+            ("revenue_retained", "NUMERIC"),
+            ("revenue_net_retained", "NUMERIC"),
+            ("revenue_expansion", "NUMERIC"),
+            ("revenue_contraction", "NUMERIC"),
+            ("revenue_churned", "NUMERIC"),
+            ("revenue_period", "NUMERIC"),
+            ("revenue_repeat", "NUMERIC"),
+            ("revenue_at_risk", "NUMERIC"),
+            ("revenue_lifetime", "NUMERIC"),
+        ]
+
+    @api.model
+    def _period_contributions(self, company_id, read_from, current):
+        """What each snapshot of the company from ``read_from`` on gives to the periods it
+        closes and to the one it opens."""
+        return SQL(
+            """
                 -- a snapshot closes the periods whose last (or current) month it is ...
                 SELECT s.company_id, s.partner_id, t.period_type,
                        date_trunc(t.period_type, s.month)::date AS period_start,
@@ -76,8 +321,17 @@ PERIODS_QUERY = """
                    AND s.month < %(current)s
                    AND date_trunc(t.period_type, s.month + interval '1 month')
                        = s.month + interval '1 month'
-            ),
-            periods AS (
+            """,
+            company=company_id,
+            read_from=read_from,
+            current=current,
+        )
+
+    @api.model
+    def _period_totals(self):
+        """The contributions added up: one row per customer and period."""
+        return SQL(
+            """
                 SELECT company_id, partner_id, period_type, period_start,
                        BOOL_OR(active_start) AS active_start,
                        SUM(rev_start) AS rev_start,
@@ -89,7 +343,14 @@ PERIODS_QUERY = """
                        MAX(first_invoice_month) AS first_invoice_month
                   FROM contributions
                  GROUP BY company_id, partner_id, period_type, period_start
-            )
+            """
+        )
+
+    @api.model
+    def _period_select(self, current):
+        """The columns of the stored rows (_period_columns) from a customer's period ``r``."""
+        return SQL(
+            """
             -- an id computed from the row's key (stable across rebuilds); assumes fewer than
             -- 1000 companies
             SELECT ((r.partner_id::bigint * 1000 + r.company_id) * 4
@@ -138,251 +399,15 @@ PERIODS_QUERY = """
                    CASE WHEN r.active_end AND r.stage_end = 'at_risk' THEN r.rev_end
                         ELSE 0 END AS revenue_at_risk,
                    CASE WHEN r.active_end THEN r.lifetime ELSE 0 END AS revenue_lifetime
-              FROM periods r
-             WHERE r.period_start >= %(period_from)s AND r.period_start <= %(current)s
-"""
-#: The columns of retention_metric_period, in the order of PERIODS_QUERY.
-PERIOD_COLUMNS = [
-    ("id", "BIGINT PRIMARY KEY"),
-    ("company_id", "INTEGER NOT NULL"),
-    ("partner_id", "INTEGER NOT NULL"),
-    ("period_type", "VARCHAR NOT NULL"),
-    ("period_start", "DATE NOT NULL"),
-    ("period_end", "DATE"),
-    ("first_invoice_month", "DATE"),
-    ("stage_end", "VARCHAR"),
-    ("customers_start", "INTEGER"),
-    ("customers_end", "INTEGER"),
-    ("customers_gained", "INTEGER"),
-    ("customers_new", "INTEGER"),
-    ("customers_won_back", "INTEGER"),
-    ("customers_lost", "INTEGER"),
-    ("customers_retained", "INTEGER"),
-    ("retention_rate", "NUMERIC"),
-    ("churn_rate", "NUMERIC"),
-    ("revenue_start", "NUMERIC"),
-    ("revenue_end", "NUMERIC"),
-    ("revenue_retained", "NUMERIC"),
-    ("revenue_net_retained", "NUMERIC"),
-    ("revenue_expansion", "NUMERIC"),
-    ("revenue_contraction", "NUMERIC"),
-    ("revenue_churned", "NUMERIC"),
-    ("revenue_period", "NUMERIC"),
-    ("revenue_repeat", "NUMERIC"),
-    ("revenue_at_risk", "NUMERIC"),
-    ("revenue_lifetime", "NUMERIC"),
-]
-
-
-class RetentionMetricReport(models.Model):
-    """Customers per period: sums of these rows give the retention metrics. The rows are
-    computed from retention.snapshot when the snapshots change (_rebuild_periods) and stored in
-    retention_metric_period; the customer's account manager, country and industry are read
-    at query time."""
-
-    _name = "retention.metric.report"
-    _description = "Retention metrics per period"
-    _auto = False
-    _order = "period_start desc, company_id, partner_id"
-    _rec_name = "partner_id"
-
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    account_manager_id = fields.Many2one("res.users", string="Account Manager", readonly=True)
-    country_id = fields.Many2one("res.country", string="Country", readonly=True)
-    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
-    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
-    period_type = fields.Selection(PERIOD_TYPES, readonly=True, help=REPORT_HELP)
-    period_start = fields.Date(string="Period", readonly=True)
-    period_end = fields.Date(
-        string="Period End Month",
-        readonly=True,
-        help="The month whose end closes the period (this month for the running period).",
-    )
-    first_invoice_month = fields.Date(string="Cohort", readonly=True)
-    stage_end = fields.Selection(RETENTION_STAGES, string="Stage at End", readonly=True)
-
-    customers_start = fields.Integer(
-        string="Customers at Start", readonly=True, help="Active at the start of the period."
-    )
-    customers_end = fields.Integer(
-        string="Customers at End",
-        readonly=True,
-        help="Customers whose 12-month revenue (posted invoices minus credit notes) is above "
-        "zero at the end of the period.",
-    )
-    customers_gained = fields.Integer(
-        string="Customers Gained",
-        readonly=True,
-        help="Active at the end, not at the start: new and won-back customers.",
-    )
-    customers_new = fields.Integer(
-        string="New Customers", readonly=True, help="First invoiced in the period."
-    )
-    customers_won_back = fields.Integer(
-        string="Won-back Customers",
-        readonly=True,
-        help="Gained in the period after having been invoiced before.",
-    )
-    customers_lost = fields.Integer(
-        string="Customers Lost", readonly=True, help="Active at the start, not at the end."
-    )
-    customers_retained = fields.Integer(
-        string="Customers Retained", readonly=True, help="Active at the start and at the end."
-    )
-    retention_rate = fields.Float(
-        string="Customer Retention Rate (%)",
-        readonly=True,
-        aggregator="avg",
-        digits=(5, 1),
-        help=METRIC_HELP["customer_retention_rate"],
-    )
-    churn_rate = fields.Float(
-        string="Logo Churn Rate (%)",
-        readonly=True,
-        aggregator="avg",
-        digits=(5, 1),
-        help=METRIC_HELP["logo_churn_rate"],
-    )
-    revenue_start = fields.Monetary(
-        string="12-month Revenue at Start",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Of the customers active at the start: the base of revenue retention and churn.",
-    )
-    revenue_end = fields.Monetary(
-        string="12-month Revenue at End",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Of the customers active at the end.",
-    )
-    revenue_retained = fields.Monetary(
-        string="Revenue Retained (gross)",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["gross_revenue_retention"],
-    )
-    revenue_net_retained = fields.Monetary(
-        string="Revenue Retained (net)",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["net_revenue_retention"],
-    )
-    revenue_expansion = fields.Monetary(
-        string="Expansion",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Growth of the 12-month revenue of customers active at the start and the end.",
-    )
-    revenue_contraction = fields.Monetary(
-        string="Contraction",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Decrease of the 12-month revenue of customers active at the start and the end.",
-    )
-    revenue_churned = fields.Monetary(
-        string="Churned Revenue",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["revenue_churn_rate"],
-    )
-    revenue_period = fields.Monetary(
-        string="Revenue in Period",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Invoiced in the period, net of credit notes.",
-    )
-    revenue_repeat = fields.Monetary(
-        string="Repeat Revenue",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["repeat_revenue_share"],
-    )
-    revenue_at_risk = fields.Monetary(
-        string="Revenue at Risk",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["revenue_at_risk"],
-    )
-    revenue_lifetime = fields.Monetary(
-        string="Lifetime Revenue",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help=METRIC_HELP["average_lifetime_value"],
-    )
-
-    @property
-    def _table_query(self):
-        # the rows are stored (retention_metric_period); who the customer's account manager,
-        # country and industry are is read now. Unused joins are removed by PostgreSQL.
-        self.env["res.partner"].flush_model(
-            ["retention_account_manager_id", "country_id", "industry_id"]
-        )
-        return SQL(
-            """
-            SELECT m.*, c.currency_id,
-                   p.retention_account_manager_id AS account_manager_id,
-                   p.country_id, p.industry_id
-              FROM retention_metric_period m
-              LEFT JOIN res_company c ON c.id = m.company_id
-              LEFT JOIN res_partner p ON p.id = m.partner_id
-            """
-        )
-
-    def init(self):
-        """The rows are computed from the snapshots when they change (retention.snapshot) and
-        stored here, so that reading the report or the dashboard sums stored rows instead of
-        deriving every period of every customer from millions of snapshots at each read. No
-        foreign keys, like the snapshots (bulk writes); customers with invoices cannot be
-        deleted."""
-        self.env.cr.execute(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS retention_metric_period (%s)",
-                SQL(", ".join(f"{name} {sql_type}" for name, sql_type in PERIOD_COLUMNS)),
-            )
-        )
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx "
-            "ON retention_metric_period (company_id, period_type, period_start)"
+            """,
+            current=current,
         )
 
     @api.model
-    def _rebuild_periods(self, company, period_from):
-        """Recompute this company's rows of every period starting from ``period_from`` (the
-        first day of a year, so that its quarters and the year are complete) up to the current
-        one, from the snapshots: one DELETE and one INSERT. Returns the number of rows."""
-        period_from = period_from.replace(month=1, day=1)
-        self.env["retention.snapshot"].flush_model()
-        self.env.cr.execute("SET LOCAL jit = off")
-        self.env.cr.execute("SET LOCAL work_mem = '256MB'")
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM retention_metric_period WHERE company_id = %s AND period_start >= %s",
-                company.id,
-                period_from,
-            )
-        )
-        current = fields.Date.context_today(self).replace(day=1)
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO retention_metric_period (%s) %s",
-                SQL(", ".join(name for name, _sql_type in PERIOD_COLUMNS)),
-                self._metric_query(current, company.id, period_from),
-            )
-        )
-        written = self.env.cr.rowcount
-        self.invalidate_model()
-        return written
-
-    @api.model
-    def _metric_query(self, current, company_id, period_from):
-        """The rows of the periods of one company starting from ``period_from`` to the
-        ``current`` month, from the snapshots of the month before ``period_from`` onwards."""
+    def _period_where(self, period_from, current):
+        """The periods rebuilt: from ``period_from`` to the ``current`` month."""
         return SQL(
-            PERIODS_QUERY,
-            company=company_id,
-            read_from=period_from - relativedelta(months=1),
+            "r.period_start >= %(period_from)s AND r.period_start <= %(current)s",
             period_from=period_from,
             current=current,
         )

@@ -4,6 +4,7 @@ from . import test_ui_tours
 from . import test_refresh_workers
 from . import test_review_engine
 from . import test_retention_review
+from . import test_install_reviews
 from . import test_review_tour
 from . import test_followup_rules
 from . import test_followup_workers
@@ -21,4 +22,7 @@ from . import test_security
 from . import test_security_followups
 from . import test_security_feedback
 from . import test_security_profile
+from . import test_job_mixin
+from . import test_migrations
+from . import test_report_queries
 from . import test_rule_owners

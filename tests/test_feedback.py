@@ -8,16 +8,14 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.customer_retention.engine import feedback as engine
 
-from .common import TODAY, RetentionCase
-
-DETRACTOR_TYPE = "customer_retention.mail_activity_type_detractor"
+from .common import TODAY, FeedbackCase, FeedbackPageMixin
 
 
 @tagged("post_install", "-at_install")
@@ -74,48 +72,6 @@ class TestFeedbackEngine(BaseCase):
         self.assertEqual(engine.satisfaction_of("csat", 3), 50)
         self.assertEqual(engine.satisfaction_of("csat", 5), 100)
         self.assertIsNone(engine.satisfaction_of("csat", 0))
-
-
-class FeedbackCase(RetentionCase):
-    """A customer with an account manager and a contact with an email; another customer."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id),
-            Command.link(cls.env.ref("project.group_project_manager").id),
-        ]
-        cls.account_manager = new_test_user(
-            cls.env,
-            login="fb_am",
-            name="Ana Account",
-            groups="base.group_user,customer_retention.group_retention_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.customer.retention_account_manager_id = cls.account_manager
-        cls.other_customer = cls.env["res.partner"].create(
-            {"name": "Zestafoni Metals", "is_company": True, "customer_rank": 1}
-        )
-        cls.other_contact = cls.env["res.partner"].create(
-            {
-                "name": "Giorgi Kapanadze",
-                "parent_id": cls.other_customer.id,
-                "email": "giorgi@zm.example",
-            }
-        )
-        cls.Feedback = cls.env["retention.feedback"]
-
-    @classmethod
-    def request(cls, partner=None, kind="nps", **kwargs):
-        return cls.env["retention.feedback"]._request(partner or cls.customer, kind=kind, **kwargs)
-
-    def detractor_alerts(self, partner=None):
-        activity_type = self.env.ref(DETRACTOR_TYPE)
-        return (partner or self.customer).activity_ids.filtered(
-            lambda a: a.activity_type_id == activity_type
-        )
 
 
 @tagged("post_install", "-at_install")
@@ -323,8 +279,8 @@ class TestFeedbackMeasures(FeedbackCase):
         health_before = self.customer.with_company(self.company).retention_health_score
         feedback = self.request()
         feedback._answer(3)  # NPS 3 -> 30
-        self.customer.invalidate_recordset(["retention_dirty"])
-        self.assertTrue(self.customer.retention_dirty, "the answer marks the customer")
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+        self.assertTrue(self.customer.retention_refresh_pending, "the answer queues the customer")
         self.recompute()
         self.assertEqual(satisfaction(), 30)
         health_detractor = self.customer.with_company(self.company).retention_health_score
@@ -347,26 +303,8 @@ class TestFeedbackMeasures(FeedbackCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFeedbackPublicPage(FeedbackCase, HttpCase):
+class TestFeedbackPublicPage(FeedbackPageMixin, FeedbackCase, HttpCase):
     """The public page through real HTTP requests, not logged in."""
-
-    def url(self, feedback, suffix=""):
-        return f"/retention/feedback/{feedback.feedback_token}{suffix}"
-
-    def csrf_token(self, feedback):
-        response = self.url_open(self.url(feedback))
-        self.assertEqual(response.status_code, 200)
-        return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
-
-    def submit(self, feedback, score, comment="", token=None):
-        return self.url_open(
-            self.url(feedback, "/submit"),
-            data={
-                "csrf_token": token or self.csrf_token(feedback),
-                "score": score,
-                "comment": comment,
-            },
-        )
 
     def test_question_page(self):
         feedback = self.request()

@@ -7,8 +7,7 @@ from freezegun import freeze_time
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import TODAY
-from .test_followup_rules import FollowupCase
+from .common import TODAY, FollowupCase
 
 
 @tagged("post_install", "-at_install")

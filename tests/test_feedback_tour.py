@@ -1,27 +1,15 @@
 """Browser tour: a customer answers a feedback request on the public page, not logged in."""
 
-import shutil
+from odoo.tests import tagged
 
-from odoo import http
-from odoo.tests import HttpCase, tagged
-
-from .common import RetentionCase
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+from .common import RetentionTourCase
 
 
 @tagged("post_install", "-at_install")
-class TestFeedbackTour(RetentionCase, HttpCase):
+class TestFeedbackTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Odoo skips a tour silently when no browser is found: make that a failure instead.
-        assert any(shutil.which(name) for name in BROWSERS), (
-            "No Chromium found: install it (apt-get install chromium) to run the browser tours."
-        )
-        # Load the static file map once before the browser's parallel requests (CPython
-        # gh-106905, fixed in 3.11.8, can otherwise fail them).
-        http.root.statics  # noqa: B018 pylint: disable=pointless-statement
         cls.feedback = cls.env["retention.feedback"].sudo()._request(cls.customer, kind="nps")
 
     def test_answer_without_login(self):

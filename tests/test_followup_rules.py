@@ -5,95 +5,10 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import TODAY, RetentionCase
-
-TODO = "mail.mail_activity_data_todo"
-
-
-class FollowupCase(RetentionCase):
-    """A customer with an account manager and a salesperson, a project manager and a user."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id),
-            Command.link(cls.env.ref("project.group_project_manager").id),
-        ]
-        # the shipped rules stay out of the way: each test makes its own
-        cls.env["retention.followup.rule"].search([]).active = False
-        cls.Rule = cls.env["retention.followup.rule"]
-        cls.Log = cls.env["retention.followup.log"]
-
-        def user(login, name):
-            return new_test_user(
-                cls.env,
-                login=login,
-                name=name,
-                groups="base.group_user,customer_retention.group_retention_user",
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-
-        cls.account_manager = user("fu_am", "Ana Account")
-        cls.salesperson = user("fu_sp", "Sandro Sales")
-        cls.project_manager = user("fu_pm", "Pati Project")
-        cls.named_user = user("fu_named", "Nika Named")
-        cls.customer.write(
-            {"user_id": cls.salesperson.id, "retention_account_manager_id": cls.account_manager.id}
-        )
-        cls.other_customer = cls.env["res.partner"].create(
-            {
-                "name": "Zestafoni Metals",
-                "is_company": True,
-                "customer_rank": 1,
-                "retention_account_manager_id": cls.account_manager.id,
-                "user_id": cls.salesperson.id,
-            }
-        )
-        cls.todo = cls.env.ref(TODO)
-
-    @classmethod
-    def make_rule(cls, trigger, actions=None, **values):
-        """An active rule of the current company, counting events since January."""
-        actions = actions or [
-            {"activity_type_id": cls.todo.id, "summary": "Follow up", "assignee": "account_manager"}
-        ]
-        return cls.env["retention.followup.rule"].create(
-            {
-                "name": f"Rule {trigger}",
-                "trigger": trigger,
-                "date_from": "2026-01-01",
-                "action_ids": [Command.create(action) for action in actions],
-                **values,
-            }
-        )
-
-    @classmethod
-    def make_project(cls, partner=None, **values):
-        return cls.env["project.project"].create(
-            {
-                "name": "Harbour audit",
-                "partner_id": (partner or cls.customer).id,
-                "user_id": cls.project_manager.id,
-                "date_start": "2026-06-01",
-                "company_id": cls.company.id,
-                **values,
-            }
-        )
-
-    def set_figures(self, partner, company=None, **values):
-        """Write company-dependent retention figures as the profile builder would."""
-        partner.with_company(company or self.company).sudo().write(values)
-
-    def logs(self, rule):
-        return self.Log.search([("rule_id", "=", rule.id)])
-
-    def activities(self, record, summary="Follow up"):
-        return record.activity_ids.filtered(lambda a: a.summary == summary)
+from .common import TODAY, FollowupCase
 
 
 @tagged("post_install", "-at_install")

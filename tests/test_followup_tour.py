@@ -1,33 +1,20 @@
 """Browser tour: an admin creates a follow-up rule, runs it and sees it fire in the log."""
 
-import shutil
 from datetime import timedelta
 
-from odoo import Command, fields, http
-from odoo.tests import HttpCase, tagged
+from odoo import fields
+from odoo.tests import tagged
 
-from .common import RetentionCase
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+from .common import RetentionTourCase
 
 
 @tagged("post_install", "-at_install")
-class TestFollowupTour(RetentionCase, HttpCase):
+class TestFollowupTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Odoo skips a tour silently when no browser is found: make that a failure instead.
-        assert any(shutil.which(name) for name in BROWSERS), (
-            "No Chromium found: install it (apt-get install chromium) to run the browser tours."
-        )
-        # Load the static file map once before the browser's parallel requests (CPython
-        # gh-106905, fixed in 3.11.8, can otherwise fail them).
-        http.root.statics  # noqa: B018 pylint: disable=pointless-statement
         today = fields.Date.context_today(cls.env["res.partner"])
-        admin = cls.env.ref("base.user_admin")
-        admin.write(
-            {"company_ids": [Command.link(cls.env.company.id)], "company_id": cls.env.company.id}
-        )
+        admin = cls.show_admin_the_company()
         cls.env["retention.followup.rule"].sudo().search([]).active = False
         cls.silent = cls.env["res.partner"].create(
             {

@@ -1,73 +1,41 @@
-"""Two workers and a crash, with real transactions (data committed, cleaned up after)."""
+"""The refresh and snapshot jobs on the job helper (retention.job.mixin, whose two workers,
+crash, budget and progress are tested in test_job_mixin.py), and what only the refresh scan
+does with real transactions: a change committed after a scan is found by the next one."""
 
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from odoo.addons.customer_retention.models.profile import retention_profile_builder
+
+from .common import TODAY, JobWorkersCase, RetentionCase, one_batch_per_call, run_cron
+
+REFRESH_CRON = "customer_retention.ir_cron_retention_refresh_changed"
+RECOMPUTE_CRON = "customer_retention.ir_cron_retention_recompute_all"
+SNAPSHOT_CRON = "customer_retention.ir_cron_retention_snapshots"
 
 
 @tagged("post_install", "-at_install")
-class TestRefreshWorkers(BaseCase):
-    """Customers are marked and claimed in separate cursors, as two cron workers would."""
+class TestRefreshScanWorkers(JobWorkersCase):
+    """Customers changed in one cursor while the refresh job scans in another."""
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            partners = env["res.partner"].create(
-                [
-                    {"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
-                    for i in range(6)
-                ]
-            )
-            self.partner_ids = partners.ids
-            # nothing else marked: only these customers are waiting
-            cr.execute("DELETE FROM retention_profile_queue")
-            env["retention.profile.builder"]._mark_dirty(self.partner_ids)
-        self.addCleanup(self._delete_partners)
+        self.partner_ids = self.create_committed(
+            "res.partner",
+            [
+                {"name": f"Worker test {i}", "is_company": True, "customer_rank": 1}
+                for i in range(6)
+            ],
+        )
 
-    def _delete_partners(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["res.partner"].browse(self.partner_ids).unlink()
+    def _builder(self, cr):
+        return self.env_of(cr)["retention.profile.builder"]
 
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {})["retention.profile.builder"]
-
-    def _dirty(self):
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
-                [self.partner_ids],
-            )
-            return {row[0] for row in cr.fetchall()}
-
-    def test_two_workers_take_different_customers(self):
-        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
-            first = self._env(cr1)._claim_dirty_partners(4)
-            second = self._env(cr2)._claim_dirty_partners(4)
-            self.assertEqual(len(first), 4)
-            self.assertEqual(len(second), 2, "the second worker skips the rows the first holds")
-            self.assertFalse(set(first) & set(second))
-            self._env(cr1)._compute_partners(first)
-            self._env(cr2)._compute_partners(second)
-        self.assertFalse(self._dirty())
-        with self.registry.cursor() as cr:
-            partners = api.Environment(cr, SUPERUSER_ID, {})["res.partner"].browse(self.partner_ids)
-            self.assertEqual(set(partners.mapped("retention_stage")), {"prospect"})
-
-    def test_crash_resumes_without_losing_work(self):
-        with self.registry.cursor() as cr:
-            self.assertEqual(self._env(cr)._process_dirty_batch(2), 2)
-        # the next batch dies halfway: its transaction is rolled back, its customers stay marked
-        with self.assertRaises(RuntimeError), self.registry.cursor() as cr:
-            self._env(cr)._process_dirty_batch(2)
-            raise RuntimeError("worker killed")
-        self.assertEqual(len(self._dirty()), 4)
-        with self.registry.cursor() as cr:
-            done, remaining = self._env(cr)._process_dirty_with_progress()
-        self.assertEqual((done, remaining), (4, 0))
-        self.assertFalse(self._dirty())
+    def _queued(self):
+        return self.queued(self.partner_ids)
 
     def test_change_committed_after_a_scan_is_found_by_the_next(self):
         """A transaction that started before a scan and commits after it: its rows carry its
@@ -80,11 +48,11 @@ class TestRefreshWorkers(BaseCase):
                 "WHERE model = 'res.partner' AND res_id = ANY(%s)",
                 [self.partner_ids],
             )
-            self._env(cr)._mark_changed_customers_dirty()  # sets the watermark
+            self._builder(cr)._queue_changed_customers()  # sets the watermark
             cr.execute("DELETE FROM retention_profile_queue")
         other = self.registry.cursor()
         try:
-            env_other = api.Environment(other, SUPERUSER_ID, {})
+            env_other = self.env_of(other)
             other.execute("SELECT now() AT TIME ZONE 'UTC'")
             started = other.fetchone()[0]
             env_other["res.partner"].browse(customer).message_post(
@@ -92,62 +60,76 @@ class TestRefreshWorkers(BaseCase):
             )
             env_other.flush_all()
             with self.registry.cursor() as cr:
-                builder = self._env(cr)
+                builder = self._builder(cr)
                 self.assertLessEqual(
                     builder._next_watermark(), started, "no later than the running one's start"
                 )
-                builder._mark_changed_customers_dirty()
-            self.assertNotIn(customer, self._dirty(), "not committed yet: not visible")
+                builder._queue_changed_customers()
+            self.assertNotIn(customer, self._queued(), "not committed yet: not visible")
             other.commit()
         finally:
             other.close()
         with self.registry.cursor() as cr:
-            self._env(cr)._mark_changed_customers_dirty()
-        self.assertIn(customer, self._dirty(), "found by the scan after the commit")
+            self._builder(cr)._queue_changed_customers()
+        self.assertIn(customer, self._queued(), "found by the scan after the commit")
 
 
 @tagged("post_install", "-at_install")
-class TestSnapshotMetricWorkers(BaseCase):
-    """The metric rows of a rebuilt month are claimed by one worker; a crash leaves them due."""
+@freeze_time(TODAY)
+class TestRefreshJobsOnTheHelper(RetentionCase):
+    """Both refresh jobs run the queue through the job helper: one batch per call when the
+    time budget is spent, the rest reported as remaining and done by the next calls."""
 
-    def setUp(self):
-        super().setUp()
-        self.registry = Registry(get_db_name())
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.company_id = env.ref("base.main_company").id
-            cr.execute(
-                """
-                INSERT INTO retention_snapshot_job (company_id, month, done_on)
-                VALUES (%s, '1990-01-01', CURRENT_DATE) RETURNING id
-                """,
-                [self.company_id],
-            )
-            self.job_id = cr.fetchone()[0]
-        self.addCleanup(self._delete_job)
-
-    def _delete_job(self):
-        with self.registry.cursor() as cr:
-            cr.execute("DELETE FROM retention_snapshot_job WHERE id = %s", [self.job_id])
-
-    def _claim(self, cr):
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        return env["retention.snapshot.job"]._claim_metrics(
-            env["res.company"].browse(self.company_id)
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = cls.env["res.partner"].create(
+            [{"name": f"Queued {i}", "is_company": True, "customer_rank": 1} for i in range(3)]
         )
 
-    def test_one_worker_takes_the_metrics_of_a_month(self):
-        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
-            first = self._claim(cr1)
-            self.assertIn(self.job_id, first.ids)
-            self.assertNotIn(self.job_id, self._claim(cr2).ids, "held by the first worker")
-            first._mark_metrics_done()
-        with self.registry.cursor() as cr:
-            self.assertNotIn(self.job_id, self._claim(cr).ids, "done")
+    def queued(self):
+        self.env.cr.execute("SELECT COUNT(*) FROM retention_profile_queue")
+        return self.env.cr.fetchone()[0]
 
-    def test_crash_leaves_the_metrics_due(self):
-        with self.assertRaises(RuntimeError), self.registry.cursor() as cr:
-            self._claim(cr)._mark_metrics_done()
-            raise RuntimeError("worker killed")
-        with self.registry.cursor() as cr:
-            self.assertIn(self.job_id, self._claim(cr).ids)
+    def test_refresh_job_hands_back_after_a_batch(self):
+        run_cron(self.env, REFRESH_CRON)  # a first scan sets the watermark
+        self.builder._queue_refresh(self.customers.ids)
+        with patch.object(retention_profile_builder, "BATCH_SIZE", 2), one_batch_per_call():
+            done, remaining = run_cron(self.env, REFRESH_CRON)
+        self.assertEqual(done, 2)
+        self.assertEqual(remaining, self.queued())
+        self.assertGreaterEqual(remaining, 1, "the rest is left to the next call")
+        self.assertEqual(run_cron(self.env, REFRESH_CRON)[1], 0)
+        self.assertEqual(self.queued(), 0)
+        self.assertEqual(set(self.customers.mapped("retention_stage")), {"prospect"})
+
+    def test_daily_job_resumes_without_queuing_again(self):
+        with patch.object(retention_profile_builder, "BATCH_SIZE", 1), one_batch_per_call():
+            done, remaining = run_cron(self.env, RECOMPUTE_CRON)
+            self.assertEqual(done, 1)
+            self.assertGreaterEqual(remaining, len(self.customers))
+            # the next call the same day goes on with the queue, it does not fill it again
+            self.assertEqual(run_cron(self.env, RECOMPUTE_CRON), (1, remaining - 1))
+        self.assertEqual(run_cron(self.env, RECOMPUTE_CRON), (remaining - 1, 0))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestSnapshotJobOnTheHelper(RetentionCase):
+    def test_snapshot_job_rebuilds_one_month_per_batch(self):
+        self.make_invoice(self.customer, "2026-03-10", 1000)
+        Job = self.env["retention.snapshot.job"]
+        with one_batch_per_call():
+            done, remaining = run_cron(self.env, SNAPSHOT_CRON)
+        self.assertEqual(done, 1)
+        self.assertEqual(remaining, Job._pending_count(self.to_date(TODAY)))
+        self.assertGreater(remaining, 0, "the other months are left to the next calls")
+        self.assertEqual(run_cron(self.env, SNAPSHOT_CRON), (remaining, 0))
+        self.assertFalse(
+            Job._claim_metrics(self.company), "all months done: their metric rows follow"
+        )
+        self.assertTrue(
+            self.env["retention.snapshot"].search(
+                [("partner_id", "=", self.customer.id), ("month", "=", "2026-03-01")]
+            )
+        )

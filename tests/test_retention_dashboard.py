@@ -7,8 +7,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import TODAY
-from .test_retention_snapshot import RetentionAnalyticsCase
+from .common import TODAY, RetentionAnalyticsCase
 
 
 @tagged("post_install", "-at_install")

@@ -355,22 +355,22 @@ class TestCompanies(RetentionCase):
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestRefreshJobs(RetentionCase):
-    def dirty_ids(self):
+    def queued_ids(self):
         self.env.cr.execute("SELECT partner_id FROM retention_profile_queue")
         return {row[0] for row in self.env.cr.fetchall()}
 
     def test_pending_refresh_is_shown_and_searchable(self):
         self.builder._recompute_all()
         Partner = self.env["res.partner"]
-        self.assertFalse(self.customer.retention_dirty)
-        self.assertNotIn(self.customer, Partner.search([("retention_dirty", "=", True)]))
-        self.builder._mark_dirty(self.contact.ids)  # a contact's change queues its company
-        self.customer.invalidate_recordset(["retention_dirty"])
-        self.assertTrue(self.customer.retention_dirty)
-        self.assertIn(self.customer, Partner.search([("retention_dirty", "=", True)]))
-        self.assertNotIn(self.customer, Partner.search([("retention_dirty", "!=", True)]))
-        self.assertNotIn(self.contact, Partner.search([("retention_dirty", "=", True)]))
-        self.builder._mark_dirty((self.contact | self.customer).ids)  # queued once, no error
+        self.assertFalse(self.customer.retention_refresh_pending)
+        self.assertNotIn(self.customer, Partner.search([("retention_refresh_pending", "=", True)]))
+        self.builder._queue_refresh(self.contact.ids)  # a contact's change queues its company
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+        self.assertTrue(self.customer.retention_refresh_pending)
+        self.assertIn(self.customer, Partner.search([("retention_refresh_pending", "=", True)]))
+        self.assertNotIn(self.customer, Partner.search([("retention_refresh_pending", "!=", True)]))
+        self.assertNotIn(self.contact, Partner.search([("retention_refresh_pending", "=", True)]))
+        self.builder._queue_refresh((self.contact | self.customer).ids)  # queued once, no error
         self.env.cr.execute(
             "SELECT COUNT(*) FROM retention_profile_queue WHERE partner_id = %s", [self.customer.id]
         )
@@ -384,7 +384,7 @@ class TestRefreshJobs(RetentionCase):
         self.make_invoice(self.contact, "2026-06-10", 400)
         self.builder._cron_refresh_changed()
         self.assertAlmostEqual(self.customer.retention_revenue_12m, 1400)
-        self.assertFalse(self.dirty_ids())
+        self.assertFalse(self.queued_ids())
 
     def test_payment_refreshes_overdue(self):
         invoice = self.make_invoice(self.customer, "2026-01-10", 1000, due="2026-02-10")
@@ -401,13 +401,13 @@ class TestRefreshJobs(RetentionCase):
         )
         for partner in partners:
             self.make_invoice(partner, "2026-05-01", 100)
-        self.builder._mark_all_customers_dirty()
-        self.assertLessEqual(set(partners.ids), self.dirty_ids())
-        pending = len(self.dirty_ids())
+        self.builder._queue_all_customers()
+        self.assertLessEqual(set(partners.ids), self.queued_ids())
+        pending = len(self.queued_ids())
         # a run that stops after one batch of 2 leaves the rest marked
-        self.assertEqual(self.builder._process_dirty_batch(2), 2)
-        self.assertEqual(len(self.dirty_ids()), pending - 2)
-        done, remaining = self.builder._process_dirty_with_progress()
+        self.assertEqual(self.builder._process_queue_batch(2), 2)
+        self.assertEqual(len(self.queued_ids()), pending - 2)
+        done, remaining = self.builder._process_queue()
         self.assertEqual((done, remaining), (pending - 2, 0))
         self.assertTrue(all(p.retention_stage == "new" for p in partners))
 
@@ -415,10 +415,10 @@ class TestRefreshJobs(RetentionCase):
         self.make_invoice(self.customer, "2026-05-01", 100)
         self.builder._cron_recompute_all()
         self.assertEqual(self.customer.retention_stage, "new")
-        self.assertFalse(self.dirty_ids())
+        self.assertFalse(self.queued_ids())
         # a second call the same day (progress rerun) does not mark everybody again
         self.builder._cron_recompute_all()
-        self.assertFalse(self.dirty_ids())
+        self.assertFalse(self.queued_ids())
 
     def test_query_count_does_not_grow_with_batch_size(self):
         partners = self.env["res.partner"].create(

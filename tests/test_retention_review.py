@@ -6,15 +6,23 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, Form, RecordCapturer, get_db_name, new_test_user, tagged
+from odoo.tests import Form, RecordCapturer, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.customer_retention.models.reviews.retention_review import RetentionReview
 
-from .common import TODAY, RetentionCase
+from .common import (
+    RETENTION_MANAGER,
+    RETENTION_USER,
+    TODAY,
+    JobWorkersCase,
+    RetentionCase,
+    counting_commits,
+    one_batch_per_call,
+    run_cron,
+)
 
 ACTIVITY_TYPE = "customer_retention.mail_activity_type_account_review"
 
@@ -26,27 +34,10 @@ class ReviewCase(RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         # the accountant of the test base class also manages retention
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
+        cls.add_groups(RETENTION_MANAGER)
         cls.Review = cls.env["retention.review"]
-        group = "customer_retention.group_retention_user"
-        cls.manager_a = new_test_user(
-            cls.env,
-            login="am_a",
-            name="Ana Manager",
-            groups=group,
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.manager_b = new_test_user(
-            cls.env,
-            login="am_b",
-            name="Bela Manager",
-            groups=group,
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.manager_a = cls.new_company_user("am_a", RETENTION_USER, name="Ana Manager")
+        cls.manager_b = cls.new_company_user("am_b", RETENTION_USER, name="Bela Manager")
         # active: bought every quarter since 2025-09-01, always paid
         cls.active = cls.customer
         for day in ("2025-09-01", "2025-12-01", "2026-03-01", "2026-06-01"):
@@ -415,13 +406,7 @@ class TestReviewCompanies(ReviewCase):
             cls.make_invoice(cls.active, "2026-01-10", 700, company=cls.company_b), "2026-01-10"
         )
         cls.env["retention.profile.builder"]._compute_partners(cls.active.ids)
-        cls.user_a = new_test_user(
-            cls.env,
-            login="only_a",
-            groups="customer_retention.group_retention_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.user_a = cls.new_company_user("only_a", RETENTION_USER)
         cls.manager_a.company_ids = [Command.link(cls.company_b.id)]
 
     def test_one_open_review_per_company_and_planning_per_company(self):
@@ -472,15 +457,38 @@ class TestReviewCompanies(ReviewCase):
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
-class TestReviewPlanningWorkers(BaseCase):
+class TestReviewPlanningJob(ReviewCase):
+    """The planning job on the job helper (retention.job.mixin, whose two workers, crash,
+    budget and progress are tested in test_job_mixin.py)."""
+
+    def test_planning_hands_back_after_a_committed_batch(self):
+        for customer in (self.active, self.newbie, self.risky):
+            self.set_next(customer, "2026-06-18")
+        from odoo.addons.customer_retention.models.reviews import retention_review as module
+
+        cron = "customer_retention.ir_cron_retention_plan_reviews"
+        with patch.object(module, "PLANNING_BATCH_SIZE", 1), counting_commits() as commits:
+            with one_batch_per_call():
+                self.assertEqual(run_cron(self.env, cron), (1, 2))
+            self.assertIn("retention.review", commits)
+            self.assertEqual(len(self.Review.search([("state", "=", "planned")])), 1)
+            self.assertEqual(run_cron(self.env, cron), (2, 0))
+        self.assertEqual(
+            self.Review.search([("state", "=", "planned")]).partner_id,
+            self.active | self.newbie | self.risky,
+        )
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReviewPlanningWorkers(JobWorkersCase):
     """Two planning runs with real transactions, as two cron workers would (data committed,
     removed after)."""
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = self.env_of(cr)
             self.company_id = env.ref("base.main_company").id
             self.reviewer = env.ref("base.user_admin")
             partners = env["res.partner"].create(
@@ -525,7 +533,7 @@ class TestReviewPlanningWorkers(BaseCase):
 
     def _delete_data(self):
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = self.env_of(cr)
             env["retention.review"].search([("partner_id", "in", self.partner_ids)]).unlink()
             cr.execute(
                 """
@@ -537,7 +545,7 @@ class TestReviewPlanningWorkers(BaseCase):
             env["res.partner"].browse(self.partner_ids).unlink()
 
     def _planner(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {})["retention.review"]
+        return self.env_of(cr)["retention.review"]
 
     def _open_reviews(self):
         with self.registry.cursor() as cr:
@@ -605,10 +613,7 @@ class TestReviewPlanningWorkers(BaseCase):
                 raise RuntimeError("worker killed")
             return plan_review(self, partner, company, lock_date)
 
-        with (
-            patch.object(module, "PLANNING_BATCH_SIZE", 1),
-            patch.object(RetentionReview, "_commit", lambda self: self.env.cr.commit()),
-        ):
+        with patch.object(module, "PLANNING_BATCH_SIZE", 1), self.committing():
             with (
                 patch.object(RetentionReview, "_plan_review", dying_plan_review),
                 self.assertRaises(RuntimeError),

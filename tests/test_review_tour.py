@@ -1,38 +1,23 @@
 """Browser tour of an account review, from the Reviews menu to a completed review."""
 
-import shutil
+from odoo import fields
+from odoo.tests import tagged
 
-from odoo import Command, fields, http
-from odoo.tests import HttpCase, tagged
-
-from .common import RetentionCase
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+from .common import RetentionTourCase
 
 
 @tagged("post_install", "-at_install")
-class TestRetentionReviewTour(RetentionCase, HttpCase):
+class TestRetentionReviewTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Odoo skips a tour silently when no browser is found: make that a failure instead.
-        assert any(shutil.which(name) for name in BROWSERS), (
-            "No Chromium found: install it (apt-get install chromium) to run the browser tours."
-        )
-        # Load the static file map once before the browser's parallel requests (CPython
-        # gh-106905, fixed in 3.11.8, can otherwise fail them).
-        http.root.statics  # noqa: B018 pylint: disable=pointless-statement
         today = fields.Date.context_today(cls.env["res.partner"])
         customer = cls.env["res.partner"].create(
             {"name": "Tour Review Customer", "is_company": True}
         )
         cls.pay(cls.make_invoice(customer, today, 1200), today)
         cls.env["retention.profile.builder"]._compute_partners(customer.ids)
-        admin = cls.env.ref("base.user_admin")
-        # reviews are per company: show the admin the company the invoices were made in
-        admin.write(
-            {"company_ids": [Command.link(cls.env.company.id)], "company_id": cls.env.company.id}
-        )
+        admin = cls.show_admin_the_company()
         cls.review = (
             cls.env["retention.review"]
             .sudo()

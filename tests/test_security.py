@@ -6,9 +6,9 @@ Manager, portal and public users; and a user of another company.
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
-from .common import RetentionCase
+from .common import RETENTION_MANAGER, RETENTION_USER, RetentionCase
 
 MONEY_FIELDS = (
     "retention_revenue_12m",
@@ -36,27 +36,15 @@ class TestRoles(AccessAssertions, RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         # the fixtures are made by a retention manager; the tests act as each role
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
+        cls.add_groups(RETENTION_MANAGER)
         cls.invoice = cls.make_invoice(cls.customer, "2026-05-01", 1000)
         cls.builder._compute_partners(cls.customer.ids)
-
-        def user(login, groups, company=None):
-            company = company or cls.company
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=company.id,
-                company_ids=[Command.set(company.ids)],
-            )
-
+        user = cls.new_company_user
         cls.internal = user("cr_internal", "base.group_user")
-        cls.retention_user = user("cr_user", "customer_retention.group_retention_user")
+        cls.retention_user = user("cr_user", RETENTION_USER)
         cls.invoicing = user("cr_invoicing", "account.group_account_invoice")
         cls.project_manager = user("cr_pm", "project.group_project_manager")
-        cls.manager = user("cr_manager", "customer_retention.group_retention_manager")
+        cls.manager = user("cr_manager", RETENTION_MANAGER)
         cls.portal = user("cr_portal", "base.group_portal")
         cls.portal.partner_id.parent_id = cls.customer
         cls.public = cls.env.ref("base.public_user")
@@ -209,20 +197,12 @@ class TestCompanies(AccessAssertions, RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
+        cls.add_groups(RETENTION_MANAGER)
         cls.company_b = cls.setup_other_company(name="Samarkand Branch")["company"]
         cls.make_invoice(cls.customer, "2026-05-01", 1000)
         cls.make_invoice(cls.customer, "2026-05-02", 9000, company=cls.company_b)
         cls.builder._compute_partners(cls.customer.ids)
-        cls.user_a = new_test_user(
-            cls.env,
-            login="cr_only_a",
-            groups="account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.user_a = cls.new_company_user("cr_only_a", "account.group_account_invoice")
         cls.rule_b = (
             cls.env["retention.followup.rule"]
             .with_company(cls.company_b)

@@ -12,19 +12,17 @@ company A only, an employee with Contact Creation, a portal user and a public vi
 
 import importlib.util
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import TODAY
-from .test_feedback import FeedbackCase
+from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, FeedbackCase, FeedbackPageMixin
 
 #: The stored secret of the emailed link.
 TOKEN_FIELD = "feedback_token"
@@ -41,22 +39,9 @@ class FeedbackRolesCase(FeedbackCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_b = cls.setup_other_company(name="Samarkand Branch")["company"]
-
-        def user(login, groups):
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-
-        cls.retention_user = user(
-            "sf_user", "base.group_user,customer_retention.group_retention_user"
-        )
-        cls.manager_a = user(
-            "sf_manager", "base.group_user,customer_retention.group_retention_manager"
-        )
+        user = cls.new_company_user
+        cls.retention_user = user("sf_user", f"base.group_user,{RETENTION_USER}")
+        cls.manager_a = user("sf_manager", f"base.group_user,{RETENTION_MANAGER}")
         cls.contact_creator = user("sf_contacts", "base.group_user,base.group_partner_manager")
         cls.portal = user("sf_portal", "base.group_portal")
         cls.second_contact = cls.env["res.partner"].create(
@@ -326,10 +311,7 @@ class TestFeedbackHistory(FeedbackRolesCase):
         self.assertFalse(self.other_customer.exists())
 
 
-class FeedbackHttpCase(FeedbackRolesCase, HttpCase):
-    def url(self, feedback, suffix=""):
-        return f"/retention/feedback/{token_of(feedback)}{suffix}"
-
+class FeedbackHttpCase(FeedbackPageMixin, FeedbackRolesCase, HttpCase):
     def jsonrpc(self, route, params):
         response = self.url_open(
             route,
@@ -338,17 +320,6 @@ class FeedbackHttpCase(FeedbackRolesCase, HttpCase):
         )
         self.assertEqual(response.status_code, 200)
         return response.json()
-
-    def csrf_token(self, feedback):
-        response = self.url_open(self.url(feedback))
-        self.assertEqual(response.status_code, 200)
-        return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
-
-    def submit(self, feedback, score, comment=""):
-        return self.url_open(
-            self.url(feedback, "/submit"),
-            data={"csrf_token": self.csrf_token(feedback), "score": score, "comment": comment},
-        )
 
 
 @tagged("post_install", "-at_install")

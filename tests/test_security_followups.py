@@ -14,11 +14,10 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import TODAY
-from .test_followup_rules import FollowupCase
+from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, FollowupCase
 
 RULE_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_rule"
 LOG_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_log"
@@ -31,18 +30,9 @@ class FollowupSecurityCase(FollowupCase):
         super().setUpClass()
         cls.company_b = cls.setup_other_company(name="Poti Branch")["company"]
         cls.env.user.company_ids = [Command.link(cls.company_b.id)]
-
-        def user(login, groups):
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-
-        cls.manager_a = user("sec_fu_manager", "customer_retention.group_retention_manager")
-        cls.retention_user = user("sec_fu_user", "customer_retention.group_retention_user")
+        user = cls.new_company_user
+        cls.manager_a = user("sec_fu_manager", RETENTION_MANAGER)
+        cls.retention_user = user("sec_fu_user", RETENTION_USER)
         cls.contact_creator = user("sec_fu_contacts", "base.group_user,base.group_partner_manager")
         cls.portal = user("sec_fu_portal", "base.group_portal")
         cls.rule_a = cls.make_rule("first_invoice")

@@ -12,10 +12,10 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..models.profile.retention_profile_builder import FIGURE_COLUMNS
-from .common import TODAY, RetentionCase
+from .common import RETENTION_MANAGER, TODAY, RetentionCase
 
 #: A value of the right type for every figure the module writes on customers.
 FIGURE_VALUES = {
@@ -56,9 +56,7 @@ class TrustCase(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
+        cls.add_groups(RETENTION_MANAGER)
         cls.company_b = cls.setup_other_company(name="Samarkand Branch")["company"]
         cls.Review = cls.env["retention.review"]
         cls.make_invoice(cls.customer, "2026-05-01", 1000)
@@ -74,16 +72,7 @@ class TrustCase(RetentionCase):
         cls.secret_review = cls.Review.with_company(cls.company_b).create(
             {"partner_id": cls.secret.id, "company_id": cls.company_b.id}
         )
-
-        def user(login, groups):
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-
+        user = cls.new_company_user
         cls.employee = user("tr_employee", "base.group_user")
         cls.contact_creator = user("tr_contacts", "base.group_user,base.group_partner_manager")
         cls.retention_user = user("tr_user", "customer_retention.group_retention_user")
@@ -259,7 +248,7 @@ class TestCustomerFigures(TrustCase):
         wizard.action_merge()
         self.assertFalse(duplicate.exists())
         self.assertEqual(self.figures(self.customer).retention_invoice_count, 1)
-        self.assertTrue(self.figures(self.customer).retention_dirty)
+        self.assertTrue(self.figures(self.customer).retention_refresh_pending)
 
     def test_user_set_fields_need_retention_user(self):
         for name, value in USER_SET_VALUES.items():
@@ -275,13 +264,7 @@ class TestCustomerFigures(TrustCase):
             )
 
     def test_project_closing_figures_are_the_modules(self):
-        manager = new_test_user(
-            self.env,
-            login="tr_pm",
-            groups="project.group_project_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        manager = self.new_company_user("tr_pm", "project.group_project_manager")
         project = (
             self.env["project.project"]
             .sudo()

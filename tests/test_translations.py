@@ -13,6 +13,8 @@ from odoo.tools import format_amount, format_date
 
 from odoo.addons.customer_retention.hooks import uninstall_hook
 
+from .common import FeedbackPageMixin
+
 MODULE_DIR = Path(__file__).resolve().parent.parent
 LANGS = {"ka_GE": "ka", "uz_UZ": "uz"}
 
@@ -269,7 +271,7 @@ class TestMarketCurrencies(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFeedbackInTheContactLanguage(HttpCase):
+class TestFeedbackInTheContactLanguage(FeedbackPageMixin, HttpCase):
     """What a Georgian or Uzbek customer sees of a feedback request: the email, and the public
     page (question, scale, button, errors, thanks, expiry), rendered through real HTTP requests
     in the language of the contact."""
@@ -340,9 +342,6 @@ class TestFeedbackInTheContactLanguage(HttpCase):
         )
         return self.env["retention.feedback"]._request(contact, kind=kind)
 
-    def url(self, feedback, suffix=""):
-        return f"/retention/feedback/{feedback.sudo().feedback_token}{suffix}"
-
     @staticmethod
     def text_of(page):
         """The visible text of a page: tags removed, entities decoded, spaces collapsed."""
@@ -365,14 +364,10 @@ class TestFeedbackInTheContactLanguage(HttpCase):
                     self.assertNotIn(english, text)
                 # a bad score: the error in the contact's language; then the thanks
                 token = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
-                response = self.url_open(
-                    self.url(feedback, "/submit"), data={"csrf_token": token, "score": "11"}
-                )
+                response = self.submit(feedback, "11", token=token)
                 self.assertEqual(response.status_code, 400)
                 self.assertIn(expected["error"], self.text_of(response.text))
-                response = self.url_open(
-                    self.url(feedback, "/submit"), data={"csrf_token": token, "score": "9"}
-                )
+                response = self.submit(feedback, "9", token=token)
                 self.assertEqual(response.status_code, 200)
                 self.assertIn(expected["thanks"], self.text_of(response.text))
                 # the CSAT question

@@ -5,6 +5,10 @@ module.exports = {
     plugins: [require.resolve("@prettier/plugin-xml")],
     printWidth: 100,
     tabWidth: 4,
-    xmlWhitespaceSensitivity: "ignore",
+    // "strict": every text node is kept as written, white space included; only the layout of
+    // tags and attributes changes. "ignore" reflowed text: it changed field values (a mail
+    // template's subject, a follow-up rule's customer filter, "&lt;p&gt;" inside a note) and
+    // the translation terms of views and pages; "preserve" re-indents the HTML of templates.
+    xmlWhitespaceSensitivity: "strict",
     bracketSameLine: true,
 };

@@ -88,7 +88,8 @@ class Browser:
         while time.time() < deadline:
             time.sleep(0.5)
             ready = self.evaluate(
-                "document.readyState === 'complete' && !document.querySelector('.o_loading_indicator')"
+                "document.readyState === 'complete'"
+                " && !document.querySelector('.o_loading_indicator')"
                 " && !document.querySelector('.o_blockUI')"
             )
             if ready:

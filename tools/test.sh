@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make test: the whole test suite on throwaway databases; exit status non-zero on any failure.
 #   1. install customer_retention WITHOUT demo data; the install must log no warning/error of ours
-#   2. (full runs) install it WITH demo data in a second database, same check, then uninstall it
-#      and check the database still works, reinstall it; then upgrade a database of the previous
-#      release (tools/previous_release) to these sources and check nothing was lost
+#   2. (full runs) install it WITH demo data in a second database, same check, check the story
+#      it tells (tools/demo_check.py), then uninstall it and check the database still works,
+#      reinstall it; then upgrade a database of the previous release (tools/previous_release)
+#      to these sources and check nothing was lost
 #   3. pytest-odoo on the first database, with an HTTP server for the browser tours; a skipped
 #      test (e.g. a tour without a browser) or no test at all is a failure
 #   4. (full runs) the benchmark's smoke run (bench/retention_bench.py --smoke) on a copy of the
@@ -148,6 +149,15 @@ if [ "$demo_needed" = 1 ]; then
     BG_PID=""
     [ "$rc" = 0 ] || { show_tail "$LOGS/install_demo.log"; fail "install with demo data"; }
     check_install_log "$LOGS/install_demo.log" "$DEMO_DB" "install with demo data"
+    say "checking the story the demo data tells (tools/demo_check.py)"
+    result="$(odoo_bin shell -c "$ODOO_CONF" -d "$DEMO_DB" --no-http --max-cron-threads=0 \
+        --logfile "$LOGS/demo_check.log" <"$REPO_ROOT/tools/demo_check.py" \
+        2>"$LOGS/demo_check.log.stderr" | grep '^DEMO_RESULT' || true)"
+    echo "    ${result:-no DEMO_RESULT line}" >&2
+    case "$result" in
+        *"ok=True"*) ;;
+        *) show_tail "$LOGS/demo_check.log"; fail "demo data: ${result:-the check crashed}" ;;
+    esac
     say "uninstalling $MODULE from $DEMO_DB"
     result="$(odoo_bin shell -c "$ODOO_CONF" -d "$DEMO_DB" --no-http --max-cron-threads=0 \
         --logfile "$LOGS/uninstall.log" <"$REPO_ROOT/tools/uninstall_check.py" \

@@ -2,11 +2,13 @@
 # records an upgrade must keep as one UPGRADE_COUNTS line of JSON; UPGRADE_STEP=after reads
 # that line from UPGRADE_BEFORE, compares and prints one UPGRADE_RESULT line.
 #
-# The previous release is tools/previous_release (18.0.1.2.0). What this release's migration
-# must do is checked by the functions listed in MIGRATION_CHECKS: each one gets the environment
-# after the upgrade and the "before" counts and returns a list of problems (empty when fine).
-# What the "before" step prepares for them (data only an older release could hold) is done by
-# the functions in PREPARE, run on the previous release before counting.
+# The previous release is tools/previous_release (UPGRADE_FROM, set by upgrade_check.sh). What
+# a release's migration must do is checked by the functions listed for it in MIGRATION_CHECKS:
+# each one gets the environment after the upgrade and the "before" counts and returns a list of
+# problems (empty when fine). What the "before" step prepares for them (data only an older
+# release could hold) is done by the functions listed in PREPARE, run on the previous release
+# before counting. Only the releases after UPGRADE_FROM apply (their migrations are the ones
+# that run); ALWAYS_CHECKED applies to every upgrade.
 import json
 import os
 
@@ -68,9 +70,7 @@ def check_followup_filters(environment, before):
     its error); a literal one is kept as it was."""
     problems = []
     rules = environment["retention.followup.rule"].with_context(active_test=False)
-    dynamic, literal = (
-        rules.search([("name", "=", name)], limit=1) for name in FILTER_RULES
-    )
+    dynamic, literal = (rules.search([("name", "=", name)], limit=1) for name in FILTER_RULES)
     old_text = FILTER_RULES[dynamic.name] if dynamic else ""
     if not dynamic or dynamic.active or dynamic.partner_domain != '[("id", "=", 0)]':
         problems.append("a filter with an expression was not replaced, or its rule kept active")
@@ -145,15 +145,29 @@ def check_snapshot_stages_due(environment, before):
     return [f"{left} snapshot months not marked for a rebuild"] if left else []
 
 
-#: functions(env) run on the previous release before counting: data the migration must handle
-PREPARE = [prepare_followup_filters, prepare_feedback_tokens]
-#: functions(env, before) -> [problem, ...] run after the upgrade
-MIGRATION_CHECKS = [
-    check_analytics_kept,
-    check_followup_filters,
-    check_feedback_tokens,
-    check_snapshot_stages_due,
-]
+#: per release: functions(env) run on the previous release before counting (data that
+#: release's migration must handle)
+PREPARE = {
+    "18.0.1.3.0": [prepare_followup_filters, prepare_feedback_tokens],
+}
+#: per release: functions(env, before) -> [problem, ...] run after the upgrade
+MIGRATION_CHECKS = {
+    "18.0.1.3.0": [check_followup_filters, check_feedback_tokens, check_snapshot_stages_due],
+}
+ALWAYS_CHECKED = [check_analytics_kept]
+
+
+def _version_key(version):
+    return tuple(int(part) for part in version.split("."))
+
+
+def releases_after(table, version):
+    """The functions of ``table`` for the releases newer than ``version``, oldest first."""
+    newer = sorted((r for r in table if _version_key(r) > _version_key(version)), key=_version_key)
+    return [function for release in newer for function in table[release]]
+
+
+UPGRADE_FROM = os.environ["UPGRADE_FROM"]
 
 
 env = env  # noqa: F821,PLW0127 (shell global)
@@ -164,7 +178,7 @@ if os.environ["UPGRADE_STEP"] == "before":
     review = env["retention.review"].search([("state", "=", "planned")], limit=1)
     if review:
         review.write({"state": "done", "outcome": "renew", "date_done": review.date_planned})
-    for prepare in PREPARE:
+    for prepare in releases_after(PREPARE, UPGRADE_FROM):
         prepare(env)
     env.cr.commit()
     print("UPGRADE_COUNTS " + json.dumps(snapshot(env)))
@@ -177,7 +191,8 @@ else:
         for key, value in before.items()
         if (set(value) - set(after.get(key) or ()) if key in KEPT else after.get(key) != value)
     }
-    problems = [problem for check in MIGRATION_CHECKS for problem in check(env, before)]
+    checks = ALWAYS_CHECKED + releases_after(MIGRATION_CHECKS, UPGRADE_FROM)
+    problems = [problem for check in checks for problem in check(env, before)]
     ok = (
         not lost
         and before["retention.review"]

@@ -27,6 +27,7 @@ say "upgrade check: installing release $PREVIOUS_VERSION ($PREVIOUS) with demo d
 odoo_bin -c "$PREV_CONF" -d "$DB" -i "$MODULE" --stop-after-init --no-http --max-cron-threads=0 \
     --logfile "$LOGS/upgrade_previous.log" 2>>"$LOGS/upgrade_previous.log.stderr" \
     || die "installing the previous release failed (log: $LOGS/upgrade_previous.log)"
+export UPGRADE_FROM="$PREVIOUS_VERSION"
 shell() {
     odoo_bin shell -c "$1" -d "$DB" --no-http --max-cron-threads=0 --logfile "$2" \
         <"$REPO_ROOT/tools/upgrade_check.py" 2>>"$2.stderr"

@@ -11,4 +11,4 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         figures (refused to users' writes, see res.partner.write) are left to the builder,
         which gets the customer queued since its invoices and projects moved by SQL."""
         super()._update_values(src_partners, dst_partner.with_context(**{DROP_PROTECTED_KEY: True}))
-        self.env["retention.profile.builder"]._mark_dirty(dst_partner.ids)
+        self.env["retention.profile.builder"]._queue_refresh(dst_partner.ids)

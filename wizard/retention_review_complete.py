@@ -47,6 +47,12 @@ class RetentionReviewComplete(models.TransientModel):
             wizard.next_steps = review.next_steps
 
     def action_confirm(self):
+        self._complete_review(fields.Date.context_today(self))
+        return {"type": "ir.actions.act_window_close"}
+
+    def _complete_review(self, day):
+        """Write the dialog's answers on the review and complete it as done on ``day``
+        (today from the button; earlier days from the demo data)."""
         self.ensure_one()
         self.review_id.write(
             {
@@ -56,5 +62,4 @@ class RetentionReviewComplete(models.TransientModel):
                 "next_steps": self.next_steps,
             }
         )
-        self.review_id.action_complete()
-        return {"type": "ir.actions.act_window_close"}
+        self.review_id._complete(day)

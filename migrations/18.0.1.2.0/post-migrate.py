@@ -11,10 +11,16 @@
   derived from the snapshots at each read: they are built here from the snapshots.
 - Every customer is queued once, so that the next run of the refresh job computes the figures
   with the rewritten builder instead of waiting for the daily recompute.
+
+Frozen: the columns, indexes and the queue are named here as literals (QUEUE_ALL_CUSTOMERS),
+not through the module's constants or methods, which later releases may rename. The metric
+rows are rebuilt by the module's own entry point on purpose: they must follow the rules of
+the release being installed.
 """
 
 from odoo import SUPERUSER_ID, api
-from odoo.tools.sql import column_exists, make_index_name
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, make_index_name, table_exists
 
 #: The figure columns as they were in 18.0.1.2.0 (frozen: later releases may add or drop
 #: figures, this migration must keep dropping the same indexes).
@@ -39,6 +45,14 @@ INDEXED_FIGURES_DROPPED = (
     "retention_health_factors",
     "retention_stage_date",
 )
+#: Every customer (a commercial partner with a customer rank or figures) queued for the
+#: refresh job, as the builder queued them in 18.0.1.2.0.
+QUEUE_ALL_CUSTOMERS = """
+    INSERT INTO retention_profile_queue (partner_id)
+    SELECT id FROM res_partner
+     WHERE id = commercial_partner_id AND (customer_rank > 0 OR retention_stage IS NOT NULL)
+    ON CONFLICT (partner_id) DO NOTHING
+"""
 
 
 def migrate(cr, version):
@@ -55,10 +69,13 @@ def migrate(cr, version):
         cr.execute("ALTER TABLE res_partner DROP COLUMN retention_dirty")
     for column in ("retention_is_first_invoice", "retention_is_repeat"):
         if column_exists(cr, "account_move", column):
-            cr.execute(f'ALTER TABLE account_move DROP COLUMN "{column}"')
+            cr.execute(SQL("ALTER TABLE account_move DROP COLUMN %s", SQL.identifier(column)))
     for column in INDEXED_FIGURES_DROPPED:
-        cr.execute(f'DROP INDEX IF EXISTS "{make_index_name("res_partner", column)}"')
+        index = make_index_name("res_partner", column)
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["retention.snapshot"]._rebuild_all_metrics()
-    env["retention.profile.builder"]._mark_all_customers_dirty()
+    if table_exists(cr, "retention_profile_queue"):
+        env.flush_all()
+        cr.execute(QUEUE_ALL_CUSTOMERS)
     env.ref("customer_retention.ir_cron_retention_refresh_changed")._trigger()

@@ -7,6 +7,7 @@ renamed: every token is kept, so the links already emailed keep working. Frozen 
 are literals of the two releases, not the model's constants.
 """
 
+from odoo.tools import SQL
 from odoo.tools.sql import column_exists, constraint_definition
 
 TABLE = "retention_feedback"
@@ -20,12 +21,12 @@ def rename_feedback_token(cr):
     """Rename the token column and what is named after it; does nothing when already done."""
     if not column_exists(cr, TABLE, OLD_COLUMN) or column_exists(cr, TABLE, NEW_COLUMN):
         return False
-    cr.execute(f'ALTER TABLE "{TABLE}" RENAME COLUMN "{OLD_COLUMN}" TO "{NEW_COLUMN}"')
+    table, old_column, new_column = map(SQL.identifier, (TABLE, OLD_COLUMN, NEW_COLUMN))
+    cr.execute(SQL("ALTER TABLE %s RENAME COLUMN %s TO %s", table, old_column, new_column))
     if constraint_definition(cr, TABLE, OLD_CONSTRAINT):
         # renames the unique index backing it too
-        cr.execute(
-            f'ALTER TABLE "{TABLE}" RENAME CONSTRAINT "{OLD_CONSTRAINT}" TO "{NEW_CONSTRAINT}"'
-        )
+        old_name, new_name = SQL.identifier(OLD_CONSTRAINT), SQL.identifier(NEW_CONSTRAINT)
+        cr.execute(SQL("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", table, old_name, new_name))
     cr.execute(
         "UPDATE ir_model_constraint SET name = %s WHERE name = %s",
         (NEW_CONSTRAINT, OLD_CONSTRAINT),

@@ -9,13 +9,15 @@ from .retention_snapshot import REBUILD_MONTHS
 class RetentionSnapshotJob(models.Model):
     """A (company, month) whose snapshots must be rebuilt: the unit of work of the snapshot job.
 
-    The job claims one row at a time with FOR UPDATE SKIP LOCKED, rebuilds that month and
-    stamps it done for the day, then commits: two workers never take the same month, and a
-    crash leaves the rest to the next run. Posting or cancelling a customer invoice clears the
-    stamp of its month and of every later month (their 12-month revenue moves too).
+    The job claims one row at a time with FOR UPDATE SKIP LOCKED (retention.job.mixin),
+    rebuilds that month and stamps it done for the day, then commits: two workers never take
+    the same month, and a crash leaves the rest to the next run. Posting or cancelling a
+    customer invoice clears the stamp of its month and of every later month (their 12-month
+    revenue moves too).
     """
 
     _name = "retention.snapshot.job"
+    _inherit = ["retention.job.mixin"]
     _description = "Retention snapshot month to rebuild"
     _order = "month desc, company_id"
 
@@ -84,20 +86,14 @@ class RetentionSnapshotJob(models.Model):
     def _claim(self, today):
         """Lock one due (company, month), skipping those another worker holds."""
         self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM retention_snapshot_job
-                 WHERE %s
-                 ORDER BY month DESC, company_id
-                 LIMIT 1
-                   FOR UPDATE SKIP LOCKED
-                """,
+        return self.browse(
+            self._job_claim(
+                "retention_snapshot_job",
                 self._due_domain_sql(today),
+                order=SQL("month DESC, company_id"),
+                limit=1,
             )
         )
-        row = self.env.cr.fetchone()
-        return self.browse(row[0]) if row else self.browse()
 
     @api.model
     def _pending_count(self, today):
@@ -140,18 +136,16 @@ class RetentionSnapshotJob(models.Model):
         belong to are due. Rows another worker holds (rebuilding the month or its metrics) are
         skipped: they stay due for the next run."""
         self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM retention_snapshot_job
-                 WHERE company_id = %s AND done_on IS NOT NULL
-                   AND metrics_done_on IS DISTINCT FROM done_on
-                   FOR UPDATE SKIP LOCKED
-                """,
-                company.id,
+        return self.browse(
+            self._job_claim(
+                "retention_snapshot_job",
+                SQL(
+                    "company_id = %s AND done_on IS NOT NULL "
+                    "AND metrics_done_on IS DISTINCT FROM done_on",
+                    company.id,
+                ),
             )
         )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _mark_metrics_done(self):
         self.env.cr.execute(

@@ -85,7 +85,7 @@ class RetentionFeedback(models.Model):
 
     _name = "retention.feedback"
     _description = "Customer Feedback"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "retention.job.mixin"]
     _order = "date_requested desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["partner_id", "contact_id"]
@@ -104,7 +104,6 @@ class RetentionFeedback(models.Model):
     )
     contact_id = fields.Many2one(
         "res.partner",
-        string="Contact",
         # required when a request is made (_check_contact); emptied only when the contact is
         # deleted, so that the answer stays with the customer
         ondelete="set null",
@@ -130,7 +129,6 @@ class RetentionFeedback(models.Model):
     origin = fields.Selection(ORIGINS, required=True, default="manual", readonly=True)
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         index="btree_not_null",
         ondelete="set null",
         check_company=True,
@@ -687,7 +685,7 @@ class RetentionFeedback(models.Model):
         elif feedback.alert_activity_id:
             feedback._update_alert_note()
         feedback._post_answer_note(first)
-        self.env["retention.profile.builder"]._mark_dirty(feedback.partner_id.ids)
+        self.env["retention.profile.builder"]._queue_refresh(feedback.partner_id.ids)
         return True
 
     def _post_answer_note(self, first):
@@ -771,8 +769,15 @@ class RetentionFeedback(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_expire_requests(self):
-        """Daily: unanswered requests past their expiry date become expired (one UPDATE;
-        the public page refuses them already by date)."""
+        """Daily: unanswered requests past their expiry date become expired (the public page
+        refuses them already by date), committed with the progress reported by the job helper
+        (retention.job.mixin): the first batch expires them all, the next finds none."""
+        done, _remaining = self._job_run_batches(iter(self._expire_overdue_requests, 0))
+        return done
+
+    @api.model
+    def _expire_overdue_requests(self):
+        """One UPDATE of every overdue request; returns how many expired."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -785,5 +790,4 @@ class RetentionFeedback(models.Model):
         )
         expired = self.env.cr.rowcount
         self.invalidate_model(["state"])
-        self.env["ir.cron"]._notify_progress(done=expired, remaining=0)
         return expired

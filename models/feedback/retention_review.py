@@ -6,7 +6,7 @@ class RetentionReview(models.Model):
 
     _inherit = "retention.review"
 
-    feedback_ids = fields.One2many("retention.feedback", "review_id", string="Feedback")
+    feedback_ids = fields.One2many("retention.feedback", "review_id")
 
     def action_request_feedback(self):
         """Email the reviewed customer a feedback request linked to this review."""

@@ -41,7 +41,6 @@ class RetentionFollowupAction(models.Model):
     action_type = fields.Selection(ACTION_TYPES, string="Action", required=True, default="activity")
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         domain="['|', ('res_model', '=', False), ('res_model', '=', record_model)]",
     )
     summary = fields.Char(translate=True, help="Short title of the activity.")
@@ -61,7 +60,7 @@ class RetentionFollowupAction(models.Model):
         "(for invoices, the invoice's salesperson first). The project manager only exists for "
         "project events. For a plan, the assignee takes the steps marked 'Ask at launch'.",
     )
-    user_id = fields.Many2one("res.users", string="User", domain="[('share', '=', False)]")
+    user_id = fields.Many2one("res.users", domain="[('share', '=', False)]")
     plan_id = fields.Many2one(
         "mail.activity.plan",
         string="Activity Plan",

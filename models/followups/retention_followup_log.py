@@ -1,8 +1,6 @@
 import logging
-import time
 from datetime import timedelta
-
-from psycopg2 import errors as pgerrors
+from functools import partial
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -13,7 +11,6 @@ LOG_STATES = [("pending", "Pending"), ("done", "Done"), ("failed", "Failed")]
 MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(hours=1)  # times the number of attempts so far
 CLAIM_BATCH_SIZE = 200  # logs executed per committed batch
-CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
 
 #: The job may create thousands of activities in a run: no "assigned to you" email per
 #: activity (the activities show in the assignee's activity menu and to-do list, which are
@@ -35,6 +32,7 @@ class RetentionFollowupLog(models.Model):
     """
 
     _name = "retention.followup.log"
+    _inherit = ["retention.job.mixin"]
     _description = "Follow-up Log"
     _order = "create_date desc, id desc"
     _rec_name = "rule_id"
@@ -134,19 +132,22 @@ class RetentionFollowupLog(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _process_due(self, rules=None, commit=False):
-        """Claim and execute due logs in batches (of these rules only, when given); commit
-        each batch when asked (outside tests). Returns (done, remaining)."""
-        started = time.monotonic()
-        done = 0
-        while time.monotonic() - started < CRON_TIME_BUDGET:
-            logs = self._claim_due(CLAIM_BATCH_SIZE, rules)
-            if not logs:
-                break
-            logs._execute_logs()
-            done += len(logs)
-            if commit:
-                self.env["retention.profile.builder"]._commit()
-        return done, self._count_due(rules)
+        """Claim and execute due logs in batches (of these rules only, when given) within the
+        job's time budget; commit each batch when asked (outside tests) and report the
+        progress (retention.job.mixin). Returns (done, remaining)."""
+        return self._job_run_batches(
+            iter(partial(self._execute_due_batch, rules), 0),
+            remaining=partial(self._count_due, rules),
+            commit=commit,
+        )
+
+    @api.model
+    def _execute_due_batch(self, rules=None):
+        """One batch: claim up to CLAIM_BATCH_SIZE due logs and execute them. Returns how
+        many were claimed (0: none left that this worker may take)."""
+        logs = self._claim_due(CLAIM_BATCH_SIZE, rules)
+        logs._execute_logs()
+        return len(logs)
 
     def _due_condition(self, rules):
         condition = SQL(
@@ -164,22 +165,14 @@ class RetentionFollowupLog(models.Model):
         holds are skipped; when one changed since this transaction began, none is taken and
         the next run takes them."""
         self.env.flush_all()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        """
-                        SELECT id FROM retention_followup_log WHERE %s
-                         ORDER BY next_attempt, id LIMIT %s FOR UPDATE SKIP LOCKED
-                        """,
-                        self._due_condition(rules),
-                        limit,
-                    ),
-                    log_exceptions=False,
-                )
-                return self.browse([row[0] for row in self.env.cr.fetchall()])
-        except pgerrors.SerializationFailure:
-            return self.browse()
+        return self.browse(
+            self._job_claim(
+                "retention_followup_log",
+                self._due_condition(rules),
+                order=SQL("next_attempt, id"),
+                limit=limit,
+            )
+        )
 
     @api.model
     def _count_due(self, rules=None):

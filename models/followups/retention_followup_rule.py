@@ -244,6 +244,7 @@ class RetentionFollowupRule(models.Model):
     """
 
     _name = "retention.followup.rule"
+    _inherit = ["retention.job.mixin"]
     _description = "Follow-up Rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -261,7 +262,6 @@ class RetentionFollowupRule(models.Model):
         help="What makes the rule act.",
     )
     days = fields.Integer(
-        string="Days",
         default=30,
         help="N in the trigger: days without status update or contact, days after closing, "
         "days overdue, days before the renewal date.",
@@ -300,7 +300,7 @@ class RetentionFollowupRule(models.Model):
         help="Technical: the model of the records the rule acts on.",
     )
     summary = fields.Text(compute="_compute_summary", help="What the rule does, in words.")
-    log_ids = fields.One2many("retention.followup.log", "rule_id", string="Log")
+    log_ids = fields.One2many("retention.followup.log", "rule_id")
     log_count = fields.Integer(compute="_compute_log_counts", string="Fired")
     log_failed_count = fields.Integer(compute="_compute_log_counts", string="Failed")
     last_error = fields.Text(
@@ -610,15 +610,13 @@ class RetentionFollowupRule(models.Model):
     @api.model
     def _cron_run_followups(self):
         """Every 15 minutes: detect the events of every active rule, then execute the due
-        logs in committed batches (outside tests), reporting progress."""
+        logs in committed batches (outside tests), reporting progress (retention.job.mixin)."""
         # sudo: the scheduled job works for every company, whoever runs it
         rules = self.sudo().search([])
         rules._detect_events()
-        self._commit()
+        self._job_commit()
         # sudo: same, for the due logs of every company
-        done, remaining = self.env["retention.followup.log"].sudo()._process_due(commit=True)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done, remaining
+        return self.env["retention.followup.log"].sudo()._process_due(commit=True)
 
     def _run(self, commit=False):
         """Detect and execute the events of these rules; returns how many logs ran."""
@@ -627,9 +625,6 @@ class RetentionFollowupRule(models.Model):
             rules=self, commit=commit
         )
         return done
-
-    def _commit(self):
-        self.env["retention.profile.builder"]._commit()
 
     # ------------------------------------------------------------------
     # Detection

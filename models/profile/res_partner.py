@@ -226,7 +226,6 @@ class ResPartner(models.Model):
     )
     retention_stage = fields.Selection(
         RETENTION_STAGES,
-        string="Retention Stage",
         company_dependent=True,
         readonly=True,
         group_expand=True,
@@ -297,19 +296,25 @@ class ResPartner(models.Model):
     retention_currency_id = fields.Many2one(
         "res.currency",
         compute="_compute_retention_currency_id",
-        string="Retention Currency",
         groups=INTERNAL_GROUPS,
     )
-    retention_dirty = fields.Boolean(
+    retention_refresh_pending = fields.Boolean(
         string="Figures Refresh Pending",
-        compute="_compute_retention_dirty",
-        search="_search_retention_dirty",
+        compute="_compute_retention_refresh_pending",
+        search="_search_retention_refresh_pending",
         groups=INTERNAL_GROUPS,
         help="Something that moves the figures changed: the customer waits in the refresh "
         "queue of the scheduled job.",
     )
+    # The field's name before 18.0.1.3.0: saved filters and API clients may still use it.
+    retention_dirty = fields.Boolean(
+        related="retention_refresh_pending",
+        string="Figures Refresh Pending (former name)",
+        help="The former technical name of Figures Refresh Pending "
+        "(retention_refresh_pending), kept for saved filters and API clients.",
+    )
 
-    def _compute_retention_dirty(self):
+    def _compute_retention_refresh_pending(self):
         self.env.cr.execute(
             SQL(
                 "SELECT partner_id FROM retention_profile_queue WHERE partner_id = ANY(%s)",
@@ -318,9 +323,9 @@ class ResPartner(models.Model):
         )
         queued = {row[0] for row in self.env.cr.fetchall()}
         for partner in self:
-            partner.retention_dirty = partner.id in queued
+            partner.retention_refresh_pending = partner.id in queued
 
-    def _search_retention_dirty(self, operator, value):
+    def _search_retention_refresh_pending(self, operator, value):
         if operator not in ("=", "!="):
             raise UserError(self.env._("Search on 'Figures Refresh Pending' with = or != only."))
         queued = SQL("(SELECT partner_id FROM retention_profile_queue)")

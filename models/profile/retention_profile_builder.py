@@ -1,9 +1,8 @@
 import json
 import logging
-import threading
-import time
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,7 +21,6 @@ FULL_MARK_PARAM = "customer_retention.last_full_mark"
 #: still running (see _next_watermark).
 WATERMARK_OVERLAP = timedelta(hours=1)
 BATCH_SIZE = 2000
-CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
 
 
 def satisfaction_sql(kind, score):
@@ -66,10 +64,6 @@ FIGURE_COLUMNS = [
 ]
 
 
-def _in_test_mode():
-    return getattr(threading.current_thread(), "testing", False)
-
-
 class RetentionProfileBuilder(models.AbstractModel):
     """Computes the retention figures of customers set-wise.
 
@@ -81,6 +75,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     """
 
     _name = "retention.profile.builder"
+    _inherit = ["retention.job.mixin"]
     _description = "Retention profile builder"
 
     # ------------------------------------------------------------------
@@ -93,8 +88,8 @@ class RetentionProfileBuilder(models.AbstractModel):
         With ``companies``, only the figures of these companies, of the customers seen in them;
         the refresh queue is left as it is (the job refreshes every company)."""
         if companies is None:
-            self._mark_all_customers_dirty()
-            while self._process_dirty_batch(BATCH_SIZE):
+            self._queue_all_customers()
+            while self._process_queue_batch(BATCH_SIZE):
                 pass
             return
         self.env["res.partner"].flush_model()
@@ -118,27 +113,27 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _cron_refresh_changed(self):
         """Every few minutes: customers whose invoices, payments, projects or messages
         changed since the last run are refreshed."""
-        self._mark_changed_customers_dirty()
-        self._process_dirty_with_progress()
+        self._queue_changed_customers()
+        self._process_queue()
 
     @api.model
     def _cron_recompute_all(self):
         """Daily: figures depend on today's date (12-month windows, days since...), so every
-        customer is marked once a day and the batches follow, resuming after a crash."""
+        customer is queued once a day and the batches follow, resuming after a crash."""
         today = fields.Date.to_string(fields.Date.context_today(self))
         # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         if params.get_param(FULL_MARK_PARAM) != today:
-            self._mark_all_customers_dirty()
+            self._queue_all_customers()
             params.set_param(FULL_MARK_PARAM, today)
-            self._commit()
-        self._process_dirty_with_progress()
+            self._job_commit()
+        self._process_queue()
 
     # ------------------------------------------------------------------
-    # Dirty marks
+    # Refresh queue
     # ------------------------------------------------------------------
     @api.model
-    def _mark_dirty(self, partner_ids):
+    def _queue_refresh(self, partner_ids):
         """Queue the commercial partners of these partners for a refresh, when they are
         customers (colleagues writing messages are not)."""
         if not partner_ids:
@@ -160,7 +155,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         )
 
     @api.model
-    def _mark_all_customers_dirty(self):
+    def _queue_all_customers(self):
         """Customers are commercial partners with a customer rank or figures already.
         Returns how many were queued (those already queued are not counted)."""
         self.env["res.partner"].flush_model()
@@ -176,7 +171,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         return self.env.cr.rowcount
 
     @api.model
-    def _mark_changed_customers_dirty(self):
+    def _queue_changed_customers(self):
         """Queue the customers of invoices, projects, status updates, tasks, messages and
         ratings and feedback written since the watermark, then move the watermark on."""
         # sudo: the job's own bookkeeping parameter, not readable by users
@@ -186,12 +181,12 @@ class RetentionProfileBuilder(models.AbstractModel):
         next_watermark = self._next_watermark()
         # a transaction that was running then and has committed since is not in that reading:
         # the scan must see its rows, so it reads from a snapshot taken after the reading
-        self._commit()
+        self._job_commit()
         if since:
             self.env.flush_all()
             self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
             self.env.cr.execute(self._changed_customers_query(since))
-            self._mark_dirty([row[0] for row in self.env.cr.fetchall()])
+            self._queue_refresh([row[0] for row in self.env.cr.fetchall()])
         params.set_param(WATERMARK_PARAM, fields.Datetime.to_string(next_watermark))
         return since
 
@@ -284,44 +279,29 @@ class RetentionProfileBuilder(models.AbstractModel):
     # Batches
     # ------------------------------------------------------------------
     @api.model
-    def _process_dirty_with_progress(self):
-        """Process batches until none is left or the time budget is spent; commit each batch
-        (outside tests) and report progress so Odoo calls again at once when work remains."""
-        started = time.monotonic()
-        done = 0
-        while time.monotonic() - started < CRON_TIME_BUDGET:
-            count = self._process_dirty_batch(BATCH_SIZE)
-            if not count:
-                break
-            done += count
-            self._commit()
-        remaining = self._queued_count()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done, remaining
+    def _process_queue(self):
+        """Batches of queued customers until none is left or the time budget is spent, each
+        committed (outside tests), with the progress reported (retention.job.mixin)."""
+        return self._job_run_batches(
+            iter(partial(self._process_queue_batch, BATCH_SIZE), 0), remaining=self._queued_count
+        )
 
     @api.model
-    def _process_dirty_batch(self, limit):
-        """Claim up to ``limit`` dirty customers (rows another worker holds are skipped),
-        recompute them and clear their mark. Returns how many were processed."""
-        partner_ids = self._claim_dirty_partners(limit)
+    def _process_queue_batch(self, limit):
+        """Claim up to ``limit`` queued customers (rows another worker holds are skipped),
+        recompute them and take them off the queue. Returns how many were processed."""
+        partner_ids = self._claim_queued_partners(limit)
         if partner_ids:
             self._compute_partners(partner_ids)
         return len(partner_ids)
 
     @api.model
-    def _claim_dirty_partners(self, limit):
+    def _claim_queued_partners(self, limit):
         """Lock up to ``limit`` queued customers until this transaction ends; rows locked by
         another worker are skipped, so two workers never take the same customer."""
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT partner_id FROM retention_profile_queue
-                 ORDER BY partner_id LIMIT %s FOR UPDATE SKIP LOCKED
-                """,
-                limit,
-            )
+        return self._job_claim(
+            "retention_profile_queue", order=SQL("partner_id"), limit=limit, column="partner_id"
         )
-        return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
     def _unqueue(self, partner_ids):
@@ -335,10 +315,6 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _queued_count(self):
         self.env.cr.execute("SELECT COUNT(*) FROM retention_profile_queue")
         return self.env.cr.fetchone()[0]
-
-    def _commit(self):
-        if not _in_test_mode():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------
     # Computation of one batch
@@ -367,7 +343,8 @@ class RetentionProfileBuilder(models.AbstractModel):
             self._unqueue(partner_ids)
         # what the SQL above wrote: the figures of every partner cached, and the queue
         self.env["res.partner"].invalidate_model(
-            [name for name, _cast, _null in FIGURE_COLUMNS] + ["retention_dirty"]
+            [name for name, _cast, _null in FIGURE_COLUMNS]
+            + ["retention_refresh_pending", "retention_dirty"]
         )
 
     @api.model

@@ -1,6 +1,6 @@
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -48,7 +48,6 @@ CLOSED_FIELDS = frozenset(
 
 PLANNING_BATCH_SIZE = 200  # reviews created per committed batch
 ASSIGN_BATCH_SIZE = 2000  # customers given a next review date per committed batch
-CRON_TIME_BUDGET = 120  # seconds per cron call before handing back with progress
 
 #: The planning job creates many reviews at once: no "created" note or subscription of the
 #: job's user per review, and no message per activity or assignment (the digest tells).
@@ -72,7 +71,7 @@ class RetentionReview(models.Model):
 
     _name = "retention.review"
     _description = "Account Review"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "retention.job.mixin"]
     _order = "date_planned desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["partner_id"]
@@ -468,13 +467,18 @@ class RetentionReview(models.Model):
         """Close planned reviews with the outcome set on them: record the customer's figures,
         mark the activity done, set the next review date from the cadence and apply what the
         outcome means for the customer."""
+        return self._complete(fields.Date.context_today(self))
+
+    def _complete(self, day):
+        """Complete these reviews as done on ``day``: today for the Complete button; the demo
+        data passes earlier days to build a year of reviews through this same workflow.
+        Private (not callable over RPC): users cannot choose the done date."""
         self.check_access("write")
         self._check_completable()
-        today = fields.Date.context_today(self)
         for review in self:
             # sudo: the status and the snapshot are the workflow's (refused to users' writes),
             # and the revenue snapshot is a field some reviewers may not see
-            review.sudo().write({"state": "done", "date_done": today, **review._snapshot_values()})
+            review.sudo().write({"state": "done", "date_done": day, **review._snapshot_values()})
             review.activity_feedback(
                 [ACTIVITY_TYPE_XMLID],
                 feedback=self.env._(
@@ -588,15 +592,15 @@ class RetentionReview(models.Model):
         self.env["retention.followup.rule"]._fire_trigger(REVIEW_OUTCOME.key, self.company_id)
 
     def _retention_raise_attention(self):
-        """A task for the account manager (else the reviewer) on the customer, and a note."""
-        today = fields.Date.context_today(self)
+        """A task for the account manager (else the reviewer) on the customer, due the day the
+        review was done, and a note."""
         for review in self:
             # sudo: the account manager may not be the reviewer; the note is the review's
             partner = review.partner_id.sudo()
             owner = partner._retention_responsible_user(review.company_id) or review.user_id
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
-                date_deadline=today,
+                date_deadline=review.date_done,
                 summary=self.env._("Account review flagged this customer at risk"),
                 note=review.next_steps or "",
                 user_id=owner.id or self.env.uid,
@@ -666,22 +670,25 @@ class RetentionReview(models.Model):
     def _cron_plan_reviews(self):
         """Daily: give customers without a next review date one from their cadence, plan the
         reviews coming due (a review and an activity for the reviewer), then send each
-        reviewer one digest of their new reviews. Batches are committed (outside tests) and
-        progress reported, so a crash or a timeout resumes where it stopped."""
+        reviewer one digest of their new reviews. Batches are committed (outside tests) within
+        the time budget and progress reported (retention.job.mixin), so a crash or a timeout
+        resumes where it stopped."""
         # sudo: planning works for every company and reviewer, whoever runs the job
         planner = self.sudo().with_context(**PLANNING_CONTEXT)
         started = time.monotonic()
         today = fields.Date.context_today(self)
-        done = remaining = 0
-        for company in self.env["res.company"].sudo().search([("active", "=", True)]):
+        companies = self.env["res.company"].sudo().search([("active", "=", True)])
+        for company in companies:
             planner._assign_next_review_dates(company, today)
-            planner._commit()
-            planned, left = planner._plan_due_reviews(company, today, started)
-            done += planned
-            remaining += left
+        # (company, lock date, customers) per batch; what the budget leaves is the remainder
+        work = deque(planner._due_review_batches(companies, today))
+        done, remaining = planner._job_run_batches(
+            planner._plan_review_batches(work),
+            remaining=lambda: sum(len(partners) for _company, _lock, partners in work),
+            started=started,
+        )
         planner._send_review_digests()
-        planner._commit()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        planner._job_commit()
         return done, remaining
 
     @api.model
@@ -713,7 +720,7 @@ class RetentionReview(models.Model):
         assigned = 0
         for batch in split_every(ASSIGN_BATCH_SIZE, partners.ids, partners.browse):
             assigned += self._assign_next_review_dates_batch(company, batch, today)
-            self._commit()
+            self._job_commit()
         return assigned
 
     @api.model
@@ -790,19 +797,28 @@ class RetentionReview(models.Model):
         )
 
     @api.model
-    def _plan_due_reviews(self, company, today, started):
-        """Plan the due reviews of this company in batches; returns (planned, left over)."""
-        partners = self._due_customers(company, today)
-        lock_date = company._retention_review_lock_date()
-        planned = 0
-        for index, batch in enumerate(split_every(PLANNING_BATCH_SIZE, partners.ids)):
-            if time.monotonic() - started > CRON_TIME_BUDGET:
-                return planned, len(partners) - index * PLANNING_BATCH_SIZE
-            claimed = self._claim_customers(batch)
-            for partner in partners.browse([pid for pid in batch if pid in claimed]):
-                planned += bool(self._plan_review(partner, company, lock_date))
-            self._commit()
-        return planned, 0
+    def _due_review_batches(self, companies, today):
+        """The planning work of these companies: (company, lock date, due customers) per
+        batch of PLANNING_BATCH_SIZE customers."""
+        for company in companies:
+            partners = self._due_customers(company, today)
+            lock_date = company._retention_review_lock_date()
+            for batch in split_every(PLANNING_BATCH_SIZE, partners.ids, partners.browse):
+                yield company, lock_date, batch
+
+    @api.model
+    def _plan_review_batches(self, work):
+        """Plan the batches of ``work`` (a deque, emptied as it goes), one at a time; each
+        step gives how many reviews it planned. Customers another worker holds are left to
+        it."""
+        while work:
+            company, lock_date, partners = work.popleft()
+            claimed = self._claim_customers(partners.ids)
+            yield sum(
+                bool(self._plan_review(partner, company, lock_date))
+                for partner in partners
+                if partner.id in claimed
+            )
 
     @api.model
     def _claim_customers(self, partner_ids):
@@ -811,19 +827,11 @@ class RetentionReview(models.Model):
         this transaction began: either way, the next run takes them."""
         if not partner_ids:
             return set()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM res_partner WHERE id = ANY(%s) "
-                        "FOR NO KEY UPDATE SKIP LOCKED",
-                        list(partner_ids),
-                    ),
-                    log_exceptions=False,
-                )
-                return {row[0] for row in self.env.cr.fetchall()}
-        except pgerrors.SerializationFailure:
-            return set()
+        return set(
+            self._job_claim(
+                "res_partner", SQL("id = ANY(%s)", list(partner_ids)), lock="no key update"
+            )
+        )
 
     @api.model
     def _plan_review(self, partner, company, lock_date):
@@ -884,6 +892,3 @@ class RetentionReview(models.Model):
             body=body,
             notify_author=True,
         )
-
-    def _commit(self):
-        self.env["retention.profile.builder"]._commit()

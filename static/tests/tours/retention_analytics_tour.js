@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * The Retention app opens on its dashboard; a headline figure opens the customers behind it;
@@ -10,12 +10,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Retention app",
-            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
-            run: "click",
-        },
+        ...openRetentionApp(),
         {
             content: "The dashboard shows the headline figures",
             trigger: ".o_retention_dashboard .o_retention_kpi_customer_retention_rate .o_retention_kpi_value",

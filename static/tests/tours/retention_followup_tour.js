@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * A follow-up rule end to end: Retention > Configuration > Follow-up Rules, create "no
@@ -11,12 +11,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("customer_retention_followup_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Retention app",
-            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
-            run: "click",
-        },
+        ...openRetentionApp(),
         {
             content: "Open the Configuration menu",
             trigger:
