@@ -41,7 +41,6 @@ class RetentionFollowupAction(models.Model):
         )
 
     def _check_fits_model(self, model, model_name):
-        super()._check_fits_model(model, model_name)
         if self.action_type == "feedback" and model not in FEEDBACK_ORIGINS:
             raise ValidationError(
                 self.env._(
@@ -51,6 +50,7 @@ class RetentionFollowupAction(models.Model):
                     model=model_name,
                 )
             )
+        return super()._check_fits_model(model, model_name)
 
     def _execute(self, record, customer, today):
         if self.action_type == "feedback":
