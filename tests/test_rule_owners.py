@@ -14,7 +14,9 @@
   the reviews and feedback features from their folders.
 """
 
+import importlib.util
 from datetime import date, timedelta
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -532,6 +534,33 @@ class TestSnapshotStages(InvoiceHistoryCase):
         self.assertEqual(lost[april], "churned", "lost on April 20, not invoiced since")
         self.assertEqual(lost[may], "won_back", "invoiced again after the loss")
         self.assertEqual(set(self.stages(self.refunded).values()), {"prospect"})
+
+    def test_upgrade_rebuilds_the_stages_of_every_month(self):
+        """The 18.0.1.4.0 step marks every month with snapshots; the daily job then rebuilds
+        the stages an older release derived from revenue (here: planted wrong ones)."""
+        expected = {p: self.stages(p) for p in self.customers}
+        self.env.cr.execute(
+            "UPDATE retention_snapshot SET stage = 'active' WHERE health_score IS NULL "
+            "AND month < '2026-02-01'"
+        )
+        self.env["retention.snapshot"].invalidate_model()
+        self.assertNotEqual({p: self.stages(p) for p in self.customers}, expected)
+        path = (
+            Path(__file__).resolve().parent.parent / "migrations/18.0.1.4.0/post-snapshot_stages.py"
+        )
+        spec = importlib.util.spec_from_file_location("post_snapshot_stages_18_0_1_4_0", path)
+        step = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(step)
+        step.migrate(self.env.cr, "18.0.1.3.0")
+        self.env["retention.snapshot.job"].invalidate_model()
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM retention_snapshot s WHERE NOT EXISTS (SELECT 1 FROM "
+            "retention_snapshot_job j WHERE j.company_id = s.company_id AND j.month = s.month "
+            "AND j.done_on IS NULL)"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "every month is due")
+        self.env["retention.snapshot"]._cron_update_snapshots()
+        self.assertEqual({p: self.stages(p) for p in self.customers}, expected)
 
     def test_rebuilding_a_month_gives_the_same_stage(self):
         before = {p: self.stages(p) for p in self.customers}

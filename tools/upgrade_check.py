@@ -152,7 +152,8 @@ PREPARE = {
 }
 #: per release: functions(env, before) -> [problem, ...] run after the upgrade
 MIGRATION_CHECKS = {
-    "18.0.1.3.0": [check_followup_filters, check_feedback_tokens, check_snapshot_stages_due],
+    "18.0.1.3.0": [check_followup_filters, check_feedback_tokens],
+    "18.0.1.4.0": [check_snapshot_stages_due],
 }
 ALWAYS_CHECKED = [check_analytics_kept]
 

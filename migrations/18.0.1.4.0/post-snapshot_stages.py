@@ -1,4 +1,4 @@
-"""18.0.1.3.0: the stage of a snapshot month rebuilt from history is the stage rules as of the
+"""18.0.1.4.0: the stage of a snapshot month rebuilt from history is the stage rules as of the
 month's last day, in days like the customers' stage (issue #16), no longer derived from the
 revenue with the day windows turned into months. Every month that has snapshots is marked
 for a rebuild: the daily job *Retention: update monthly snapshots* rebuilds them one
