@@ -194,7 +194,9 @@ class NaiveYardstick:
             order="write_date desc, id desc",
             limit=1,
         )
-        return (rating.rating - 1) * 25 if rating else None
+        from odoo.addons.customer_retention.engine.feedback import RATING, satisfaction_of
+
+        return satisfaction_of(RATING, round(rating.rating)) if rating else None
 
     def _compute_in_company(self, partner, company, posted, projects, seen, satisfaction):
         """The figures of ``partner`` in ``company`` from its posted invoices, its projects,

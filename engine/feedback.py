@@ -86,11 +86,33 @@ def csat_points(kind, score):
     return 100 if score >= 4 else 0
 
 
+#: Odoo's own ratings (rating.rating: 1-5, answered 1, 3 or 5), which count in the satisfaction
+#: factor of the health score next to the feedback answers.
+RATING = "rating"
+#: Every scale the satisfaction factor reads, lowest and highest score.
+SATISFACTION_SCALES = {**SCALES, RATING: (1, 5)}
+
+
+def satisfaction_steps(kind):
+    """(lowest score, points per step) of the satisfaction scale of this kind: an answer is
+    worth (score - lowest) x points on 0-100 (NPS x 10; CSAT and ratings (score - 1) x 25).
+    The one definition of the scale: the profile builder's SQL is generated from it."""
+    try:
+        low, high = SATISFACTION_SCALES[kind]
+    except KeyError:
+        raise ValueError(f"unknown feedback kind {kind!r}") from None
+    return low, 100 // (high - low)
+
+
 def satisfaction_of(kind, score):
-    """One answer on the 0-100 satisfaction scale of the health score: NPS x 10,
-    CSAT (score - 1) x 25 (like Odoo ratings 1-5). None for no valid answer."""
-    if not is_valid_score(kind, score):
+    """One answer (or Odoo rating) on the 0-100 satisfaction scale of the health score (see
+    satisfaction_steps). None for no valid answer."""
+    if kind == RATING:
+        low, high = SATISFACTION_SCALES[RATING]
+        valid = isinstance(score, int) and not isinstance(score, bool) and low <= score <= high
+    else:
+        valid = is_valid_score(kind, score)
+    if not valid:
         return None
-    if kind == NPS:
-        return score * 10
-    return (score - 1) * 25
+    low, step = satisfaction_steps(kind)
+    return (score - low) * step

@@ -227,8 +227,11 @@ def combine(scores, weights):
 
 
 def retention_stage(facts, health, rules, today):
-    """Stage rules, in order of precedence (see README): prospect, churned (or marked lost
-    and not invoiced since), at risk, won back, new, active."""
+    """Stage rules, in order of precedence (see docs/features.md): prospect, churned (or
+    marked lost and not invoiced since), at risk, won back, new, active. ``today`` is the day
+    the stage is taken on, ``facts`` the customer's history up to then. The monthly snapshots
+    run the same rules in SQL (models/profile/res_company.retention_stage_sql), held against
+    this function by tests/test_rule_owners.py."""
     if not facts.last_invoice_date:
         return "prospect"
     if (today - facts.last_invoice_date).days > rules.churn_days:

@@ -178,12 +178,28 @@ def rates(totals):
     return result
 
 
-def trend(current, previous, tolerance=0.0):
-    """'up', 'down' or 'steady' between two values; None when either is unknown."""
+#: A customer's 12-month revenue is rising or falling when it is more than this share off the
+#: 12 months before (5 %), else steady.
+REVENUE_TREND_TOLERANCE = 0.05
+
+
+def trend(current, previous, tolerance=0.0, relative=False):
+    """'up', 'down' or 'steady' between two values; None when either is unknown. Values within
+    ``tolerance`` of each other are steady: an amount, or with ``relative`` a share of the
+    previous value (0.05: 5 % of it)."""
     if current is None or previous is None:
         return None
-    if current > previous + tolerance:
+    margin = tolerance * abs(previous) if relative else tolerance
+    if current > previous + margin:
         return "up"
-    if current < previous - tolerance:
+    if current < previous - margin:
         return "down"
     return "steady"
+
+
+def revenue_trend(revenue_12m, revenue_prev_12m):
+    """The revenue trend of a customer: its last 12 months against the 12 before, steady
+    within REVENUE_TREND_TOLERANCE; None when neither year has revenue."""
+    if revenue_12m <= 0 and revenue_prev_12m <= 0:
+        return None
+    return trend(revenue_12m, revenue_prev_12m, REVENUE_TREND_TOLERANCE, relative=True)

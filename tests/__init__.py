@@ -28,3 +28,4 @@ from . import test_report_queries
 from . import test_backtest_engine
 from . import test_backtest
 from . import test_backtest_tour
+from . import test_rule_owners

@@ -422,7 +422,8 @@ class TestFollowupFailures(FollowupCase):
     @mute_logger("odoo.addons.customer_retention.models.followups.retention_followup_log")
     def test_missing_assignee_logged_and_retried(self):
         rule = self.make_rule("first_invoice")
-        self.other_customer.retention_account_manager_id = False
+        # nobody looks after it: no account manager, no salesperson, no fallback reviewer
+        self.other_customer.write({"retention_account_manager_id": False, "user_id": False})
         self.make_invoice(self.customer, "2026-06-10", 500)
         self.make_invoice(self.other_customer, "2026-06-10", 500)
         rule._run()
@@ -430,7 +431,7 @@ class TestFollowupFailures(FollowupCase):
         done = self.logs(rule).filtered(lambda lg: lg.state == "done")
         self.assertEqual(failed.partner_id, self.other_customer)
         self.assertEqual(done.partner_id, self.customer, "the others are not blocked")
-        self.assertIn("no account manager on Zestafoni Metals", failed.error)
+        self.assertIn("Nobody looks after Zestafoni Metals", failed.error)
         self.assertEqual(failed.attempts, 1)
         self.assertFalse(self.other_customer.activity_ids)
         # not retried before its delay; then retried once the customer has a manager
@@ -482,7 +483,7 @@ class TestFollowupFailures(FollowupCase):
     @mute_logger("odoo.addons.customer_retention.models.followups.retention_followup_log")
     def test_gives_up_after_five_attempts(self):
         rule = self.make_rule("first_invoice")
-        self.customer.retention_account_manager_id = False
+        self.customer.write({"retention_account_manager_id": False, "user_id": False})
         self.make_invoice(self.customer, "2026-06-10", 500)
         for hour in range(0, 40, 2):
             with freeze_time(f"2026-06-{15 + hour // 24} {hour % 24:02d}:00:00"):

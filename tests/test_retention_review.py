@@ -241,7 +241,7 @@ class TestReviewPlanning(ReviewCase):
     def test_salesperson_reviews_when_no_account_manager(self):
         self.newbie.write({"user_id": self.manager_b.id})
         self.newbie.retention_account_manager_id = False
-        self.assertEqual(self.Review._reviewer_for(self.newbie, self.company), self.manager_b)
+        self.assertEqual(self.newbie._retention_responsible_user(self.company), self.manager_b)
         outsider = new_test_user(
             self.env,
             login="outsider",
@@ -251,7 +251,7 @@ class TestReviewPlanning(ReviewCase):
         self.newbie.write({"user_id": outsider.id})
         self.newbie.retention_account_manager_id = False
         self.assertFalse(
-            self.Review._reviewer_for(self.newbie, self.company),
+            self.newbie._retention_responsible_user(self.company),
             "a user of another company cannot review",
         )
 

@@ -152,6 +152,22 @@ def check_snapshot_factor_columns(environment, before):
     return problems
 
 
+def check_snapshot_stages_due(environment, before):
+    """Issue #16: a snapshot month's stage follows the stage rules in days: every month with
+    snapshots is due for a rebuild by the daily job."""
+    environment.cr.execute(
+        """
+        SELECT COUNT(DISTINCT (s.company_id, s.month))
+          FROM retention_snapshot s
+         WHERE NOT EXISTS (SELECT 1 FROM retention_snapshot_job j
+                            WHERE j.company_id = s.company_id AND j.month = s.month
+                              AND j.done_on IS NULL)
+        """
+    )
+    left = environment.cr.fetchone()[0]
+    return [f"{left} snapshot months not marked for a rebuild"] if left else []
+
+
 #: per release: functions(env) run on the previous release before counting (data that
 #: release's migration must handle)
 PREPARE = {
@@ -160,7 +176,7 @@ PREPARE = {
 #: per release: functions(env, before) -> [problem, ...] run after the upgrade
 MIGRATION_CHECKS = {
     "18.0.1.3.0": [check_followup_filters, check_feedback_tokens],
-    "18.0.1.4.0": [check_snapshot_factor_columns],
+    "18.0.1.4.0": [check_snapshot_factor_columns, check_snapshot_stages_due],
 }
 ALWAYS_CHECKED = [check_analytics_kept]
 

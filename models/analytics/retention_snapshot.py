@@ -14,9 +14,10 @@ _logger = logging.getLogger(__name__)
 #: The daily job rebuilds this many months up to the current one (the current month and the
 #: 12 before: a late credit note moves the 12-month revenue of every month after it).
 REBUILD_MONTHS = 13
-#: Figures are read this far before the first month rebuilt: 12 for the 12-month window, and
-#: more to know whether a customer was won back in the months before (won-back period).
-LOOKBACK_MONTHS = 24
+#: The month grid starts this far before the first month rebuilt: the 12-month window of the
+#: month before it (for the won-back flag) reaches that far. The stage's facts (first, last and
+#: win-back invoices) and the lifetime revenue are read from the whole history.
+LOOKBACK_MONTHS = 12
 
 SNAPSHOT_HELP = (
     "One row per customer (commercial partner), company and month, from the month of the "
@@ -26,53 +27,66 @@ SNAPSHOT_HELP = (
     "11 before) is above zero."
 )
 
-#: The snapshot rows of one company for the months %(date_from)s..%(date_to)s, from its invoices
-#: (read from %(read_from)s for the 12-month windows and the win-backs): monthly sums, a dense
-#: month grid per customer from its first month read to 12 months after its last, window sums,
-#: then only the months with an invoice or credit note in the last 13 (sparse rows).
+#: The snapshot rows of one company for the months %(date_from)s..%(date_to)s, from its
+#: invoices (%(moves)s: account.move._retention_customer_moves up to %(read_to)s): monthly
+#: sums, a dense month grid per customer from %(read_from)s to 12 months after its last
+#: invoice, window sums, then only the months with an invoice or credit note in the last 13
+#: (sparse rows). The stage of a month is the stage rules (%(stage)s, from
+#: res.company._retention_stage_sql) as of the month's last day (today for the current month).
 SOURCE_QUERY = """
             WITH monthly AS (
-                -- one scan of the invoices: all history, per customer and month
-                SELECT m.commercial_partner_id AS partner_id,
-                       date_trunc('month', m.invoice_date)::date AS month,
-                       SUM(m.amount_untaxed_signed) AS revenue,
-                       BOOL_OR(m.move_type = 'out_invoice') AS invoiced
-                  FROM account_move m
-                 WHERE m.company_id = %(company)s
-                   AND m.state = 'posted'
-                   AND m.move_type IN ('out_invoice', 'out_refund')
-                   AND m.commercial_partner_id IS NOT NULL
-                   AND m.invoice_date < %(read_to)s
+                -- one read of the invoices: all history, per customer and month
+                SELECT cm.partner_id,
+                       date_trunc('month', cm.invoice_date)::date AS month,
+                       SUM(cm.amount) AS revenue,
+                       MAX(cm.invoice_date) FILTER (WHERE cm.move_type = 'out_invoice')
+                           AS last_invoice,
+                       MAX(cm.invoice_date) FILTER (WHERE cm.is_winback) AS winback,
+                       MAX(cm.invoice_date) FILTER (WHERE cm.is_first_invoice) AS first_invoice
+                  FROM %(moves)s cm
+                 WHERE cm.partner_id IS NOT NULL
                  GROUP BY 1, 2
             ),
             moves AS (
-                SELECT partner_id, month, revenue FROM monthly WHERE month >= %(read_from)s
+                SELECT partner_id, month, revenue, last_invoice, winback
+                  FROM monthly WHERE month >= %(read_from)s
             ),
             spans AS (
                 SELECT partner_id,
                        MIN(month) FILTER (WHERE month >= %(read_from)s) AS first_m,
                        MAX(month) AS last_m,
-                       MIN(month) FILTER (WHERE invoiced) AS first_month,
+                       MAX(first_invoice) AS first_invoice,
                        COALESCE(SUM(revenue) FILTER (WHERE month < %(read_from)s), 0)
-                           AS revenue_before
+                           AS revenue_before,
+                       MAX(last_invoice) FILTER (WHERE month < %(read_from)s)
+                           AS last_invoice_before,
+                       MAX(winback) FILTER (WHERE month < %(read_from)s) AS winback_before
                   FROM monthly GROUP BY 1
                 HAVING MAX(month) >= %(read_from)s
             ),
             grid AS (
-                SELECT s.partner_id, s.first_month, s.revenue_before, g.month::date AS month
+                SELECT s.partner_id, s.first_invoice,
+                       date_trunc('month', s.first_invoice)::date AS first_month,
+                       s.revenue_before, s.last_invoice_before, s.winback_before,
+                       g.month::date AS month
                   FROM spans s,
                        generate_series(s.first_m::timestamp,
                                        LEAST(s.last_m + interval '12 months', %(date_to)s),
                                        interval '1 month') AS g(month)
             ),
             series AS (
-                SELECT g.partner_id, g.month, g.first_month,
+                SELECT g.partner_id, g.month, g.first_month, g.first_invoice,
                        COALESCE(mv.revenue, 0) AS revenue_month,
                        SUM(COALESCE(mv.revenue, 0)) OVER w12 AS revenue_12m,
                        SUM(COALESCE(mv.revenue, 0)) OVER wprev AS revenue_12m_before,
                        COUNT(mv.revenue) OVER w13 AS months_invoiced_13m,
                        SUM(COALESCE(mv.revenue, 0)) OVER wall + g.revenue_before
-                           AS revenue_lifetime
+                           AS revenue_lifetime,
+                       -- as of the end of the month: GREATEST skips the NULLs
+                       GREATEST(MAX(mv.last_invoice) OVER wall, g.last_invoice_before)
+                           AS last_invoice,
+                       GREATEST(MAX(mv.winback) OVER wall, g.winback_before) AS winback,
+                       LEAST((g.month + interval '1 month')::date - 1, %(today)s) AS as_of
                   FROM grid g
                   LEFT JOIN moves mv ON mv.partner_id = g.partner_id AND mv.month = g.month
                 WINDOW w12 AS (PARTITION BY g.partner_id ORDER BY g.month
@@ -84,31 +98,22 @@ SOURCE_QUERY = """
                        wall AS (PARTITION BY g.partner_id ORDER BY g.month
                                 ROWS UNBOUNDED PRECEDING)
             ),
-            staged AS (
-                -- active again after a month without 12-month revenue: won back
-                SELECT s.*,
-                       MAX(s.month) FILTER (
-                           WHERE s.revenue_12m > 0 AND COALESCE(s.revenue_12m_before, 0) <= 0
-                             AND s.first_month < s.month
-                       ) OVER (PARTITION BY s.partner_id ORDER BY s.month
-                               ROWS UNBOUNDED PRECEDING) AS won_back_month
-                  FROM series s
+            lost AS (
+                -- the customers an account review marked lost in this company, and when
+                SELECT id AS partner_id, (retention_lost_date ->> %(company_key)s)::date AS day
+                  FROM res_partner WHERE retention_lost_date ? %(company_key)s
             ),
             final AS (
                 SELECT st.partner_id, st.month, st.revenue_month, st.revenue_12m,
                        st.revenue_lifetime, st.revenue_12m > 0 AS is_active, st.first_month,
                        COALESCE(st.month = st.first_month, FALSE) AS is_new,
-                       COALESCE(st.won_back_month = st.month, FALSE) AS is_won_back,
+                       -- active again after a month without 12-month revenue: won back
+                       COALESCE(st.revenue_12m > 0 AND COALESCE(st.revenue_12m_before, 0) <= 0
+                                AND st.first_month < st.month, FALSE) AS is_won_back,
                        NULL::int AS health_score,
-                       CASE WHEN st.revenue_12m <= 0 THEN 'churned'
-                            WHEN st.month < st.first_month
-                                            + make_interval(months => %(onboarding)s)
-                                 THEN 'new'
-                            WHEN st.won_back_month > st.month
-                                            - make_interval(months => %(won_back)s)
-                                 THEN 'won_back'
-                            ELSE 'active' END AS stage
-                  FROM staged st
+                       %(stage)s AS stage
+                  FROM series st
+                  LEFT JOIN lost ON lost.partner_id = st.partner_id
                  WHERE st.month >= %(date_from)s AND st.month <= %(date_to)s
                    AND st.months_invoiced_13m > 0
             )
@@ -228,8 +233,8 @@ class RetentionSnapshot(models.Model):
         RETENTION_STAGES,
         readonly=True,
         help="The customer's retention stage: as computed live for the months the job ran in "
-        "(at risk needs the health score), else derived from revenue: churned when not active, "
-        "new within the onboarding period, won back within the won-back period, else active.",
+        "(at risk needs the health score), else the stage rules as of the last day of the "
+        "month, with the same day windows as the customer's stage (without a health score).",
     )
     health_score = fields.Integer(
         readonly=True,
@@ -431,12 +436,23 @@ class RetentionSnapshot(models.Model):
     # The set-based rebuild
     # ------------------------------------------------------------------
     @api.model
-    def _company_periods(self, company):
-        """Onboarding and won-back periods of the company's stage rules, in months."""
-        onboarding = max(1, round((company.retention_onboarding_days or 90) / 30.4))
-        # at most 12: the lookback of a rebuild must see the win-back (LOOKBACK_MONTHS)
-        won_back = min(12, max(1, round((company.retention_won_back_days or 180) / 30.4)))
-        return onboarding, won_back
+    def _month_stage_sql(self, company):
+        """The stage of a snapshot month (on SOURCE_QUERY's ``series st`` and ``lost``): the
+        company's stage rules as of the month's last day (today for the current
+        month), on the customer's invoices up to that day and its loss if recorded by then;
+        without a health score (months rebuilt from history), so never at risk. The same
+        stage engine.health.retention_stage gives on those facts (health None): a month's
+        stage computed by the engine (e.g. with a health score as of then) needs nothing
+        else, and a stage recorded live is kept (see UPSERT_QUERY)."""
+        return company._retention_stage_sql(
+            as_of=SQL("st.as_of"),
+            first_invoice=SQL("st.first_invoice"),
+            last_invoice=SQL("st.last_invoice"),
+            winback=SQL("st.winback"),
+            # lost by a review by the end of the month
+            lost=SQL("CASE WHEN lost.day <= st.as_of THEN lost.day END"),
+            health=SQL("NULL::int"),
+        )
 
     @api.model
     def _rebuild(self, company, date_from, date_to):
@@ -444,21 +460,25 @@ class RetentionSnapshot(models.Model):
         in one statement: upsert the rows the invoices give, delete the ones they no longer
         give. Returns the number of rows written."""
         date_from, date_to = month_start(date_from), month_start(date_to)
-        current = month_start(fields.Date.context_today(self))
-        onboarding, won_back = self._company_periods(company)
+        today = fields.Date.context_today(self)
+        current = month_start(today)
         self.env["account.move"].flush_model()
         self.env["res.partner"].flush_model()
         self.flush_model()
+        read_to = date_to + relativedelta(months=1)
         params = {
             "company": company.id,
             "company_key": str(company.id),
             "read_from": date_from - relativedelta(months=LOOKBACK_MONTHS),
-            "read_to": date_to + relativedelta(months=1),
+            "read_to": read_to,
             "date_from": date_from,
             "date_to": date_to,
             "current": current,
-            "onboarding": onboarding,
-            "won_back": won_back,
+            "today": today,
+            "moves": self.env["account.move"]._retention_customer_moves(
+                companies=company.ids, before=read_to
+            ),
+            "stage": self._month_stage_sql(company),
         }
         # one big statement: no JIT compilation (its cost estimate is huge, its gain nil),
         # room to sort the month grid in memory

@@ -4,3 +4,7 @@ from . import res_config_settings
 from . import retention_feedback
 from . import res_partner
 from . import project_project
+from . import retention_profile_builder
+from . import retention_followup_rule
+from . import retention_followup_action
+from . import retention_review

@@ -123,8 +123,8 @@ class RetentionFeedback(models.Model):
         readonly=False,
         precompute=True,
         index=True,
-        help="The customer's account manager (else salesperson) when the request was made; "
-        "gets the detractor alerts.",
+        help="Who looked after the customer when the request was made: its account manager, "
+        "else its salesperson, else the fallback reviewer of the company.",
     )
     origin = fields.Selection(ORIGINS, required=True, default="manual", readonly=True)
     project_id = fields.Many2one(
@@ -247,11 +247,14 @@ class RetentionFeedback(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
-    @api.depends("partner_id")
+    @api.depends("partner_id", "company_id")
     def _compute_user_id(self):
         for feedback in self:
-            partner = feedback.partner_id.sudo()
-            feedback.user_id = partner.retention_account_manager_id or partner.user_id
+            feedback.user_id = (
+                feedback.partner_id._retention_responsible_user(feedback.company_id)
+                if feedback.partner_id
+                else False
+            )
 
     @api.depends("date_requested", "company_id")
     def _compute_date_expiry(self):
@@ -706,10 +709,10 @@ class RetentionFeedback(models.Model):
         self.write({"answer_message_id": note.id})
 
     def _alert_assignee(self):
-        """The account manager, else the salesperson, else the company's fallback reviewer
-        (as reviews choose), else whoever requested the feedback."""
+        """Who looks after the customer now (res.partner._retention_responsible_user), else
+        whoever requested the feedback."""
         self.ensure_one()
-        user = self.env["retention.review"]._reviewer_for(self.partner_id, self.company_id)
+        user = self.partner_id._retention_responsible_user(self.company_id)
         if not user and self.create_uid and not self.create_uid.share:
             user = self.create_uid
         return user

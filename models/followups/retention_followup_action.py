@@ -3,18 +3,14 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..profile.res_partner import can_look_after
+
+#: What an action does; feedback adds "Request feedback" (models/feedback/).
 ACTION_TYPES = [
     ("activity", "Schedule an activity"),
     ("plan", "Launch an activity plan"),
     ("email", "Send an email"),
-    ("feedback", "Request feedback"),
 ]
-#: Records a feedback request can be made from, and the origin it gets.
-FEEDBACK_ORIGINS = {
-    "project.project": "project",
-    "retention.review": "review",
-    "res.partner": "manual",
-}
 #: The longest delay of an activity's deadline or a plan's date, in days.
 DELAY_MAX = 3650
 ASSIGNEES = [
@@ -28,7 +24,10 @@ ASSIGNEES = [
 class RetentionFollowupAction(models.Model):
     """One step of a follow-up rule, run on the record the event is about: the project for
     project events, the invoice for invoice events, the customer for customer events, the
-    review for review outcomes."""
+    review for review outcomes.
+
+    Other features add kinds of actions through named hooks: _summary_fields,
+    _summary_phrase, _check_fits_model and _execute (feedback requests)."""
 
     _name = "retention.followup.action"
     _description = "Follow-up Action"
@@ -56,9 +55,10 @@ class RetentionFollowupAction(models.Model):
         ASSIGNEES,
         string="Assign to",
         default="account_manager",
-        help="Account manager and salesperson are those of the customer (for invoices, the "
-        "invoice's salesperson first); the project manager only exists for project events. "
-        "For a plan, the assignee takes the steps marked 'Ask at launch'.",
+        help="Account manager: whoever looks after the customer (its account manager, else its "
+        "salesperson, else the fallback reviewer of the company). Salesperson: the customer's "
+        "(for invoices, the invoice's salesperson first). The project manager only exists for "
+        "project events. For a plan, the assignee takes the steps marked 'Ask at launch'.",
     )
     user_id = fields.Many2one("res.users", domain="[('share', '=', False)]")
     plan_id = fields.Many2one(
@@ -71,29 +71,28 @@ class RetentionFollowupAction(models.Model):
         string="Email Template",
         domain="[('model', '=', record_model)]",
     )
-    feedback_kind = fields.Selection(
-        [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")],
-        string="Question",
-        help="The question of the feedback request. Empty: the company's default (Settings).",
-    )
     description = fields.Char(compute="_compute_description", string="Does")
 
     _sql_constraints = [
         ("delay_positive", "CHECK (delay_days >= 0)", "The delay cannot be negative."),
     ]
 
+    @api.model
+    def _summary_fields(self):
+        """Hook: the fields an action's description is made of (other features add theirs)."""
+        return [
+            "action_type",
+            "activity_type_id",
+            "summary",
+            "delay_days",
+            "assignee",
+            "user_id",
+            "plan_id",
+            "template_id",
+        ]
+
     @api.depends_context("lang")
-    @api.depends(
-        "action_type",
-        "activity_type_id",
-        "summary",
-        "delay_days",
-        "assignee",
-        "user_id",
-        "plan_id",
-        "template_id",
-        "feedback_kind",
-    )
+    @api.depends(lambda self: self._summary_fields())
     def _compute_description(self):
         for action in self:
             action.description = action._summary_phrase()
@@ -118,13 +117,6 @@ class RetentionFollowupAction(models.Model):
             )
         if self.action_type == "email":
             return _("send the email '%(template)s'", template=self.template_id.name or "?")
-        if self.action_type == "feedback":
-            return _(
-                "email the customer a %(question)s feedback request",
-                question=dict(self._fields["feedback_kind"]._description_selection(self.env)).get(
-                    self.feedback_kind, _("default")
-                ),
-            )
         return ""
 
     def _delay_phrase(self, plan=False):
@@ -185,55 +177,49 @@ class RetentionFollowupAction(models.Model):
 
     @api.constrains("rule_id", "delay_days")
     def _check_fits_record_model(self):
-        """Plans and templates are made for one model: it must be the rule's record's."""
-        _ = self.env._
+        """Each action must fit the model of its rule's records (_check_fits_model)."""
         for action in self:
             model = action.rule_id.record_model
-            if not model:
-                continue
-            model_name = self.env["ir.model"]._get(model).name
-            if action.action_type == "plan" and action.plan_id.res_model != model:
-                raise ValidationError(
-                    _(
-                        "The plan %(plan)s applies to another kind of record: the rule "
-                        "%(rule)s acts on %(model)s.",
-                        plan=action.plan_id.name,
-                        rule=action.rule_id.name,
-                        model=model_name,
-                    )
+            if model:
+                action._check_fits_model(model, self.env["ir.model"]._get(model).name)
+
+    def _check_fits_model(self, model, model_name):
+        """Hook: ValidationError when this action cannot act on records of ``model``: plans
+        and templates are made for one model, the project manager exists on projects only."""
+        _ = self.env._
+        if self.action_type == "plan" and self.plan_id.res_model != model:
+            raise ValidationError(
+                _(
+                    "The plan %(plan)s applies to another kind of record: the rule "
+                    "%(rule)s acts on %(model)s.",
+                    plan=self.plan_id.name,
+                    rule=self.rule_id.name,
+                    model=model_name,
                 )
-            if action.action_type == "email" and action.template_id.model != model:
-                raise ValidationError(
-                    _(
-                        "The email template %(template)s is made for another kind of record: "
-                        "the rule %(rule)s acts on %(model)s.",
-                        template=action.template_id.name,
-                        rule=action.rule_id.name,
-                        model=model_name,
-                    )
+            )
+        if self.action_type == "email" and self.template_id.model != model:
+            raise ValidationError(
+                _(
+                    "The email template %(template)s is made for another kind of record: "
+                    "the rule %(rule)s acts on %(model)s.",
+                    template=self.template_id.name,
+                    rule=self.rule_id.name,
+                    model=model_name,
                 )
-            if action.action_type == "feedback" and model not in FEEDBACK_ORIGINS:
-                raise ValidationError(
-                    _(
-                        "Feedback can be requested on customers, projects and account reviews: "
-                        "the rule %(rule)s acts on %(model)s.",
-                        rule=action.rule_id.name,
-                        model=model_name,
-                    )
+            )
+        if (
+            self.action_type in ("activity", "plan")
+            and self.assignee == "project_manager"
+            and model != "project.project"
+        ):
+            raise ValidationError(
+                _(
+                    "Only rules about projects can assign the project manager: the rule "
+                    "%(rule)s acts on %(model)s.",
+                    rule=self.rule_id.name,
+                    model=model_name,
                 )
-            if (
-                action.action_type in ("activity", "plan")
-                and action.assignee == "project_manager"
-                and model != "project.project"
-            ):
-                raise ValidationError(
-                    _(
-                        "Only rules about projects can assign the project manager: the rule "
-                        "%(rule)s acts on %(model)s.",
-                        rule=action.rule_id.name,
-                        model=model_name,
-                    )
-                )
+            )
 
     # ------------------------------------------------------------------
     # Execution
@@ -246,8 +232,6 @@ class RetentionFollowupAction(models.Model):
             return self._execute_activity(record, customer, today)
         if self.action_type == "plan":
             return self._execute_plan(record, customer, today)
-        if self.action_type == "feedback":
-            return self._execute_feedback(record, customer)
         return self._execute_email(record)
 
     def _execute_activity(self, record, customer, today):
@@ -312,35 +296,29 @@ class RetentionFollowupAction(models.Model):
             "Email %(template)s queued (mail id %(id)s)", template=self.template_id.name, id=mail_id
         )
 
-    def _execute_feedback(self, record, customer):
-        """A feedback request to the project's or review's customer contact (or the
-        customer's), emailed at once."""
-        origin = FEEDBACK_ORIGINS.get(record._name)
-        if not origin:
-            raise UserError(self.env._("Feedback cannot be requested from this kind of record."))
-        partner = record if record._name == "res.partner" else record.partner_id or customer
-        feedback = self.env["retention.feedback"]._request(
-            partner,
-            kind=self.feedback_kind,
-            origin=origin,
-            project=record if origin == "project" else None,
-            review=record if origin == "review" else None,
-            company=self.rule_id.company_id,
-        )
-        return self.env._(
-            "Feedback request %(id)s sent to %(contact)s",
-            id=feedback.id,
-            contact=feedback.contact_id.display_name,
-        )
-
     def _resolve_assignee(self, record, customer):
-        """The user the activity goes to; a UserError names who is missing."""
+        """The user the activity goes to; a UserError names who is missing. The account
+        manager is whoever looks after the customer in the rule's company (its account
+        manager, else its salesperson, else the fallback reviewer:
+        res.partner._retention_responsible_user); the others are taken as named, and must be
+        allowed to look after the customer as well."""
         _ = self.env._
+        company = self.rule_id.company_id
+        if self.assignee == "account_manager":
+            user = customer._retention_responsible_user(company)
+            if not user:
+                raise UserError(
+                    _(
+                        "Nobody looks after %(customer)s in %(company)s: give it an account "
+                        "manager or a salesperson who is an active internal user of the "
+                        "company, or choose a fallback reviewer in Settings.",
+                        customer=customer.display_name,
+                        company=company.name,
+                    )
+                )
+            return user
         if self.assignee == "user":
             user, missing = self.user_id, _("no user chosen on the rule")
-        elif self.assignee == "account_manager":
-            user = customer.retention_account_manager_id
-            missing = _("no account manager on %(customer)s", customer=customer.display_name)
         elif self.assignee == "project_manager":
             user = record.user_id if record._name == "project.project" else self.env["res.users"]
             missing = _("no project manager on %(record)s", record=record.display_name)
@@ -350,11 +328,12 @@ class RetentionFollowupAction(models.Model):
             missing = _("no salesperson on %(customer)s", customer=customer.display_name)
         if not user:
             raise UserError(missing)
-        if not user.active or user.share:
+        if not can_look_after(user, company):
             raise UserError(
                 _(
-                    "%(user)s cannot be assigned: not an active internal user.",
+                    "%(user)s cannot be assigned: not an active internal user of %(company)s.",
                     user=user.name,
+                    company=company.name,
                 )
             )
         return user

@@ -1,5 +1,8 @@
 import ast
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 
 from psycopg2 import errors as pgerrors
@@ -11,57 +14,145 @@ from odoo.tools import SQL, mute_logger
 
 _logger = logging.getLogger(__name__)
 
-#: What starts a rule. The record each event is about (and where its activities, plans and
-#: emails go) is given by TRIGGER_MODELS.
-TRIGGERS = [
-    ("project_start", "A project starts"),
-    ("project_no_update", "A project has no status update for N days"),
-    ("project_status", "A project's status turns at risk / off track"),
-    ("project_closed", "N days after a project is closed"),
-    ("first_invoice", "A customer's first invoice is posted"),
-    ("invoice_paid", "An invoice is paid"),
-    ("invoice_overdue", "An invoice is N days overdue"),
-    ("no_contact", "No contact with a customer for N days"),
-    ("stage_change", "A customer's retention stage changes"),
-    ("health_drop", "A customer's health score drops by N points"),
-    ("renewal_partner", "N days before a customer's renewal date"),
-    ("renewal_project", "N days before a project's renewal date"),
-    ("review_outcome", "An account review is completed with an outcome"),
-    ("feedback_answered", "A customer answers a feedback request"),
-]
-TRIGGER_MODELS = {
-    "project_start": "project.project",
-    "project_no_update": "project.project",
-    "project_status": "project.project",
-    "project_closed": "project.project",
-    "first_invoice": "res.partner",
-    "invoice_paid": "account.move",
-    "invoice_overdue": "account.move",
-    "no_contact": "res.partner",
-    "stage_change": "res.partner",
-    "health_drop": "res.partner",
-    "renewal_partner": "res.partner",
-    "renewal_project": "project.project",
-    "review_outcome": "retention.review",
-    "feedback_answered": "retention.feedback",
-}
-#: Triggers whose number of days N is used; project_closed accepts 0 (the day it closes).
-DAYS_TRIGGERS = (
-    "project_no_update",
-    "project_closed",
-    "invoice_overdue",
-    "no_contact",
-    "renewal_partner",
-    "renewal_project",
+
+@dataclass(frozen=True)
+class Trigger:
+    """One kind of event a follow-up rule can wait for: a row of the trigger table. Adding a
+    trigger is adding a row (here, or in a feature's folder through _trigger_table) and its
+    event query method; everything else (the selection, the record model, the number of
+    days, the option to complete, the rule's summary) reads the row."""
+
+    key: str  # the value of the rule's Trigger field
+    label: str  # its label in that field
+    model: str  # the record each event is about (where its activities, plans and emails go)
+    #: (rule, translate) -> the event in words, for the rule's summary sentence
+    phrase: Callable = dataclass_field(compare=False)
+    days: bool = False  # uses the rule's number of days N
+    min_days: int = 1  # the smallest N when it does (project_closed: 0, the day it closes)
+    option: str | None = None  # the field of the rule that completes the trigger
+    #: the method returning the due events, [(res_id, partner_id, event_key, event_date)]
+    events: str | None = None
+
+    @property
+    def events_method(self):
+        return self.events or f"_events_{self.key}"
+
+
+def _phrase_project_status(rule, _):
+    return _(
+        "a project's status update turns %(status)s",
+        status=rule._selection_labels("project_status", rule.project_status),
+    )
+
+
+def _phrase_project_closed(rule, _):
+    if not rule.days:
+        return _("a project is closed")
+    return _("a project was closed %(days)s days ago", days=rule.days)
+
+
+def _phrase_stage_change(rule, _):
+    return _(
+        "a customer moves to the stage %(stage)s",
+        stage=rule._selection_labels("target_stage", rule.target_stage),
+    )
+
+
+#: The triggers of the follow-up feature itself (projects, invoices, customers). Account
+#: reviews and feedback add theirs from their own folders (retention_followup_rule.py in
+#: models/reviews/ and models/feedback/).
+TRIGGERS = (
+    Trigger(
+        "project_start",
+        "A project starts",
+        "project.project",
+        phrase=lambda rule, _: _("a project starts"),
+    ),
+    Trigger(
+        "project_no_update",
+        "A project has no status update for N days",
+        "project.project",
+        days=True,
+        phrase=lambda rule, _: _(
+            "a project has had no status update for %(days)s days", days=rule.days
+        ),
+    ),
+    Trigger(
+        "project_status",
+        "A project's status turns at risk / off track",
+        "project.project",
+        option="project_status",
+        phrase=_phrase_project_status,
+    ),
+    Trigger(
+        "project_closed",
+        "N days after a project is closed",
+        "project.project",
+        days=True,
+        min_days=0,
+        phrase=_phrase_project_closed,
+    ),
+    Trigger(
+        "first_invoice",
+        "A customer's first invoice is posted",
+        "res.partner",
+        phrase=lambda rule, _: _("a customer's first invoice is posted"),
+    ),
+    Trigger(
+        "invoice_paid",
+        "An invoice is paid",
+        "account.move",
+        phrase=lambda rule, _: _("an invoice is paid"),
+    ),
+    Trigger(
+        "invoice_overdue",
+        "An invoice is N days overdue",
+        "account.move",
+        days=True,
+        phrase=lambda rule, _: _("an invoice is %(days)s days overdue", days=rule.days),
+    ),
+    Trigger(
+        "no_contact",
+        "No contact with a customer for N days",
+        "res.partner",
+        days=True,
+        phrase=lambda rule, _: _(
+            "there has been no contact with a customer for %(days)s days", days=rule.days
+        ),
+    ),
+    Trigger(
+        "stage_change",
+        "A customer's retention stage changes",
+        "res.partner",
+        option="target_stage",
+        phrase=_phrase_stage_change,
+    ),
+    Trigger(
+        "health_drop",
+        "A customer's health score drops by N points",
+        "res.partner",
+        phrase=lambda rule, _: _(
+            "a customer's health score drops by %(points)s points or more",
+            points=rule.health_drop,
+        ),
+    ),
+    Trigger(
+        "renewal_partner",
+        "N days before a customer's renewal date",
+        "res.partner",
+        days=True,
+        phrase=lambda rule, _: _("a customer's renewal date is %(days)s days away", days=rule.days),
+    ),
+    Trigger(
+        "renewal_project",
+        "N days before a project's renewal date",
+        "project.project",
+        days=True,
+        phrase=lambda rule, _: _("a project's renewal date is %(days)s days away", days=rule.days),
+    ),
 )
 PROJECT_STATUSES = [("at_risk", "At Risk"), ("off_track", "Off Track")]
 TARGET_STAGES = [("at_risk", "At Risk"), ("churned", "Churned"), ("won_back", "Won Back")]
-REVIEW_OUTCOMES = [("renew", "Renew"), ("expand", "Expand"), ("at_risk", "At Risk")]
-FEEDBACK_CATEGORIES = [
-    ("detractor", "Detractor"),
-    ("passive", "Passive"),
-    ("promoter", "Promoter"),
-]
 
 #: Key of the transaction-level advisory lock one worker holds while detecting a rule's events.
 DETECTION_LOCK_KEY = 0x52464C  # "RFL"
@@ -165,7 +256,10 @@ class RetentionFollowupRule(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     trigger = fields.Selection(
-        TRIGGERS, required=True, default="no_contact", help="What makes the rule act."
+        [(trigger.key, trigger.label) for trigger in TRIGGERS],
+        required=True,
+        default="no_contact",
+        help="What makes the rule act.",
     )
     days = fields.Integer(
         default=30,
@@ -182,14 +276,6 @@ class RetentionFollowupRule(models.Model):
         string="Health Drop (points)",
         default=15,
         help="Fires when the health score fell by at least this many points at its last change.",
-    )
-    review_outcome = fields.Selection(REVIEW_OUTCOMES, default="renew")
-    feedback_category = fields.Selection(
-        FEEDBACK_CATEGORIES,
-        string="Feedback Answer",
-        default="detractor",
-        help="The kind of answer the rule waits for. NPS: promoters 9-10, passives 7-8, "
-        "detractors 0-6; CSAT: promoters 4-5, passives 3, detractors 1-2.",
     )
     date_from = fields.Date(
         string="Events From",
@@ -273,12 +359,44 @@ class RetentionFollowupRule(models.Model):
             )
 
     # ------------------------------------------------------------------
+    # The trigger table
+    # ------------------------------------------------------------------
+    @api.model
+    def _trigger_table(self):
+        """Hook: {key: Trigger} of every trigger a rule can have. The features that record
+        events of their own (account reviews, feedback) add their rows by overriding it, with
+        the selection value (``selection_add``) and the event query method of each."""
+        return {trigger.key: trigger for trigger in TRIGGERS}
+
+    def _trigger_row(self):
+        """The row of this rule's trigger (None without a trigger)."""
+        self.ensure_one()
+        return self._trigger_table().get(self.trigger)
+
+    @api.model
+    def _trigger_option_fields(self):
+        """The fields that complete a trigger (a status, a stage...), for the dependencies and
+        constraints that read them."""
+        return sorted({row.option for row in self._trigger_table().values() if row.option})
+
+    @api.model
+    def _fire_trigger(self, trigger, companies):
+        """Run the active rules of ``trigger`` in ``companies`` now rather than at the next
+        scheduled run: for a feature whose event just happened (a review completed)."""
+        # sudo: whoever caused the event may not read the rules it starts
+        rules = self.sudo().search([("trigger", "=", trigger), ("company_id", "in", companies.ids)])
+        if rules:
+            rules._run(commit=False)
+
+    # ------------------------------------------------------------------
     # Computes and constraints
     # ------------------------------------------------------------------
     @api.depends("trigger")
     def _compute_record_model(self):
+        table = self._trigger_table()
         for rule in self:
-            rule.record_model = TRIGGER_MODELS.get(rule.trigger)
+            row = table.get(rule.trigger)
+            rule.record_model = row.model if row else False
 
     def _compute_log_counts(self):
         counts = {
@@ -293,24 +411,18 @@ class RetentionFollowupRule(models.Model):
 
     @api.depends_context("lang")
     @api.depends(
-        "trigger",
-        "days",
-        "project_status",
-        "target_stage",
-        "health_drop",
-        "review_outcome",
-        "feedback_category",
-        "partner_domain",
-        "action_ids",
-        "action_ids.action_type",
-        "action_ids.activity_type_id",
-        "action_ids.summary",
-        "action_ids.delay_days",
-        "action_ids.assignee",
-        "action_ids.user_id",
-        "action_ids.plan_id",
-        "action_ids.template_id",
-        "action_ids.feedback_kind",
+        lambda self: [
+            "trigger",
+            "days",
+            "health_drop",
+            *self._trigger_option_fields(),
+            "partner_domain",
+            "action_ids",
+            *(
+                f"action_ids.{name}"
+                for name in self.env["retention.followup.action"]._summary_fields()
+            ),
+        ]
     )
     def _compute_summary(self):
         for rule in self:
@@ -334,53 +446,7 @@ class RetentionFollowupRule(models.Model):
         return sentence
 
     def _trigger_phrase(self):
-        _ = self.env._
-        selection = self._selection_labels
-        days = self.days
-        phrases = {
-            "project_start": lambda: _("a project starts"),
-            "project_no_update": lambda: _(
-                "a project has had no status update for %(days)s days", days=days
-            ),
-            "project_status": lambda: _(
-                "a project's status update turns %(status)s",
-                status=selection("project_status", self.project_status),
-            ),
-            "project_closed": lambda: (
-                _("a project is closed")
-                if not days
-                else _("a project was closed %(days)s days ago", days=days)
-            ),
-            "first_invoice": lambda: _("a customer's first invoice is posted"),
-            "invoice_paid": lambda: _("an invoice is paid"),
-            "invoice_overdue": lambda: _("an invoice is %(days)s days overdue", days=days),
-            "no_contact": lambda: _(
-                "there has been no contact with a customer for %(days)s days", days=days
-            ),
-            "stage_change": lambda: _(
-                "a customer moves to the stage %(stage)s",
-                stage=selection("target_stage", self.target_stage),
-            ),
-            "health_drop": lambda: _(
-                "a customer's health score drops by %(points)s points or more",
-                points=self.health_drop,
-            ),
-            "renewal_partner": lambda: _(
-                "a customer's renewal date is %(days)s days away", days=days
-            ),
-            "renewal_project": lambda: _(
-                "a project's renewal date is %(days)s days away", days=days
-            ),
-            "review_outcome": lambda: _(
-                "an account review ends with the outcome %(outcome)s",
-                outcome=selection("review_outcome", self.review_outcome),
-            ),
-            "feedback_answered": lambda: _(
-                "a customer answers a feedback request as a %(category)s",
-                category=selection("feedback_category", self.feedback_category),
-            ),
-        }
-        return phrases[self.trigger]()
+        return self._trigger_row().phrase(self, self.env._)
 
     def _selection_labels(self, field_name, value):
         return dict(self._fields[field_name]._description_selection(self.env)).get(value, "")
@@ -461,7 +527,8 @@ class RetentionFollowupRule(models.Model):
         """Bounded numbers: the job adds the days to dates (a huge number overflows them)."""
         _ = self.env._
         for rule in self:
-            low = 1 if rule.trigger in DAYS_TRIGGERS and rule.trigger != "project_closed" else 0
+            row = rule._trigger_row()
+            low = row.min_days if row and row.days else 0
             if not low <= rule.days <= DAYS_MAX:
                 raise ValidationError(
                     _(
@@ -482,18 +549,11 @@ class RetentionFollowupRule(models.Model):
                     )
                 )
 
-    @api.constrains(
-        "trigger", "project_status", "target_stage", "review_outcome", "feedback_category"
-    )
+    @api.constrains(lambda self: ["trigger", *self._trigger_option_fields()])
     def _check_trigger_options(self):
         for rule in self:
-            missing = {
-                "project_status": not rule.project_status,
-                "stage_change": not rule.target_stage,
-                "review_outcome": not rule.review_outcome,
-                "feedback_answered": not rule.feedback_category,
-            }.get(rule.trigger)
-            if missing:
+            row = rule._trigger_row()
+            if row and row.option and not rule[row.option]:
                 raise ValidationError(
                     self.env._(
                         "Complete the trigger of the rule %(rule)s: choose the status, stage, "
@@ -566,17 +626,6 @@ class RetentionFollowupRule(models.Model):
         )
         return done
 
-    @api.model
-    def _fire_review_outcome(self, reviews):
-        """Called when account reviews are completed: run the review-outcome rules of their
-        companies at once rather than at the next scheduled run."""
-        # sudo: the reviewer completing a review may not read the rules it starts
-        rules = self.sudo().search(
-            [("trigger", "=", "review_outcome"), ("company_id", "in", reviews.company_id.ids)]
-        )
-        if rules:
-            rules._run(commit=False)
-
     # ------------------------------------------------------------------
     # Detection
     # ------------------------------------------------------------------
@@ -639,7 +688,7 @@ class RetentionFollowupRule(models.Model):
 
     def _event_rows(self, today):
         """[(res_id, partner_id, event_key, event_date)] of this rule's due events."""
-        return getattr(self, f"_events_{self.trigger}")(today)
+        return getattr(self, self._trigger_row().events_method)(today)
 
     def _filter_rows_by_domain(self, rows):
         """Keep the events of customers matching the filter: one search for all of them."""
@@ -765,25 +814,30 @@ class RetentionFollowupRule(models.Model):
         )
 
     def _events_first_invoice(self, today):
-        """A customer event (onboarding): the earliest posted invoice of the customer in the
-        company, found here rather than from the flags of the profile builder, so it fires
-        without waiting for the refresh. Key: that invoice."""
-        return self._query(
+        """A customer event (onboarding): the customer's first invoice in the company
+        (account.move._retention_customer_moves), read here rather than from the figures of
+        the profile builder, so it fires without waiting for the refresh. Only customers
+        invoiced since the rule's start day are ranked. Key: that invoice."""
+        invoiced = SQL(
             """
-            SELECT m.commercial_partner_id, m.commercial_partner_id, 'invoice-' || m.id,
-                   m.invoice_date
-              FROM account_move m
-             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
-               AND m.company_id = %(company)s
-               AND m.invoice_date BETWEEN %(start)s AND %(today)s
-               AND NOT EXISTS (
-                    SELECT 1 FROM account_move e
-                     WHERE e.commercial_partner_id = m.commercial_partner_id
-                       AND e.company_id = m.company_id AND e.state = 'posted'
-                       AND e.move_type = 'out_invoice'
-                       AND (e.invoice_date, e.id) < (m.invoice_date, m.id))
+            SELECT commercial_partner_id FROM account_move
+             WHERE company_id = %(company)s AND state = 'posted' AND move_type = 'out_invoice'
+               AND invoice_date BETWEEN %(start)s AND %(today)s
             """,
             company=self.company_id.id,
+            start=self.date_from,
+            today=today,
+        )
+        moves = self.env["account.move"]._retention_customer_moves(
+            companies=self.company_id.ids, partners=invoiced
+        )
+        return self._query(
+            """
+            SELECT cm.partner_id, cm.partner_id, 'invoice-' || cm.id, cm.invoice_date
+              FROM %(moves)s cm
+             WHERE cm.is_first_invoice AND cm.invoice_date BETWEEN %(start)s AND %(today)s
+            """,
+            moves=moves,
             start=self.date_from,
             today=today,
         )
@@ -937,39 +991,6 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self._project_company_sql(),
             days=self.days,
-            start=self.date_from,
-            today=today,
-        )
-
-    def _events_review_outcome(self, today):
-        """Key: the outcome of the completed review."""
-        return self._query(
-            """
-            SELECT r.id, r.partner_id, 'outcome-' || r.outcome, r.date_done
-              FROM retention_review r
-             WHERE r.state = 'done' AND r.outcome = %(outcome)s
-               AND r.company_id = %(company)s
-               AND r.date_done BETWEEN %(start)s AND %(today)s
-            """,
-            outcome=self.review_outcome,
-            company=self.company_id.id,
-            start=self.date_from,
-            today=today,
-        )
-
-    def _events_feedback_answered(self, today):
-        """Key: the category of the answer, so each request fires once per rule, even when
-        the customer changes the answer (a new category fires the rules waiting for it)."""
-        return self._query(
-            """
-            SELECT f.id, f.partner_id, 'answered-' || f.category, f.date_answered::date
-              FROM retention_feedback f
-             WHERE f.state = 'answered' AND f.category = %(category)s
-               AND f.company_id = %(company)s
-               AND f.date_answered::date BETWEEN %(start)s AND %(today)s
-            """,
-            category=self.feedback_category,
-            company=self.company_id.id,
             start=self.date_from,
             today=today,
         )

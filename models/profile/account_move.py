@@ -86,26 +86,58 @@ class AccountMove(models.Model):
     )
 
     @api.model
-    def _retention_ranked_invoices(self, rank_condition, partner_ids=None):
-        """Ids of posted customer invoices by their rank among the customer's invoices in the
-        company (oldest first): ``rank_condition`` is ``= 1`` for first invoices, ``> 1`` for
-        repeat ones."""
-        restrict = (
-            SQL("AND commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+    def _retention_customer_moves(self, companies=None, partners=None, before=None):
+        """The customers' posted invoices and credit notes as every retention rule reads them:
+        SQL of a subquery (alias it) with one row per move and the columns
+
+        - ``id``, ``company_id``, ``partner_id`` (the commercial partner), ``move_type``
+          (``out_invoice`` or ``out_refund``), ``invoice_date``, ``invoice_date_due``,
+          ``payment_state``, ``amount`` (untaxed, signed, in the company's currency),
+          ``residual`` (signed);
+        - ``is_first_invoice``: the customer's first invoice in the company, i.e. its posted
+          customer invoice (never a credit note) of the smallest (invoice date, id), per
+          company and commercial partner: the start of onboarding (Customer Since), its
+          cohort, the First Invoice flag and the "first invoice" follow-up trigger;
+          ``first_invoice_date``, its date, on every row of the customer;
+        - ``is_winback``: a customer invoice dated more than the company's churn window after
+          the customer's previous invoice (the win-back of the stage rules).
+
+        ``companies`` and ``partners`` (ids, or SQL of a subquery of ids) restrict the
+        customers, ``before`` the dates (the history as of that day): neither changes which
+        invoice is a customer's first one. One sort of the rows serves every window."""
+        self.flush_model()
+        self.env["res.company"].flush_model(["retention_churn_days"])
+        conditions = [
+            SQL("m.state = 'posted'"),
+            SQL("m.move_type IN ('out_invoice', 'out_refund')"),
+        ]
+        if companies is not None:
+            conditions.append(SQL("m.company_id = ANY(%s)", list(companies)))
+        if isinstance(partners, SQL):
+            conditions.append(SQL("m.commercial_partner_id IN (%s)", partners))
+        elif partners is not None:
+            conditions.append(SQL("m.commercial_partner_id = ANY(%s)", list(partners)))
+        if before is not None:
+            conditions.append(SQL("m.invoice_date < %s", before))
         return SQL(
             """
-            (SELECT id FROM (
-                SELECT id, ROW_NUMBER() OVER (PARTITION BY company_id, commercial_partner_id
-                                              ORDER BY invoice_date, id) AS rank
-                  FROM account_move
-                 WHERE state = 'posted' AND move_type = 'out_invoice' %s
-            ) ranked WHERE rank %s)
+            (SELECT m.id, m.company_id, m.commercial_partner_id AS partner_id, m.move_type,
+                    m.invoice_date, m.invoice_date_due, m.payment_state,
+                    m.amount_untaxed_signed AS amount, m.amount_residual_signed AS residual,
+                    m.move_type = 'out_invoice' AND ROW_NUMBER() OVER w = 1 AS is_first_invoice,
+                    MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice') OVER (
+                        PARTITION BY m.company_id, m.commercial_partner_id
+                    ) AS first_invoice_date,
+                    COALESCE(m.move_type = 'out_invoice'
+                             AND m.invoice_date - LAG(m.invoice_date) OVER w
+                                 > c.retention_churn_days, FALSE) AS is_winback
+               FROM account_move m
+               JOIN res_company c ON c.id = m.company_id
+              WHERE %s
+             WINDOW w AS (PARTITION BY m.company_id, m.commercial_partner_id, m.move_type
+                          ORDER BY m.invoice_date, m.id))
             """,
-            restrict,
-            rank_condition,
+            SQL(" AND ").join(conditions),
         )
 
     @api.depends("state", "move_type", "invoice_date", "commercial_partner_id", "company_id")
@@ -117,8 +149,9 @@ class AccountMove(models.Model):
         if posted:
             self.flush_model(["state", "move_type", "invoice_date", "commercial_partner_id"])
             self.env.cr.execute(
-                self._retention_ranked_invoices(
-                    SQL("= 1"), partner_ids=posted.commercial_partner_id.ids
+                SQL(
+                    "SELECT cm.id FROM %s cm WHERE cm.is_first_invoice",
+                    self._retention_customer_moves(partners=posted.commercial_partner_id.ids),
                 )
             )
             firsts = {row[0] for row in self.env.cr.fetchall()}
@@ -126,27 +159,40 @@ class AccountMove(models.Model):
             move.retention_is_first_invoice = move in posted and move.id in firsts
             move.retention_is_repeat = move in posted and move.id not in firsts
 
-    def _retention_flag_domain(self, operator, value, rank_condition, other_rank_condition):
-        """Posted customer invoices of the rank asked for; the negation is written with the
-        other rank so that both stay semi-joins (no NOT IN over a million ids)."""
+    def _retention_flag_domain(self, operator, value, condition, other_condition):
+        """Posted customer invoices meeting ``condition`` (on _retention_customer_moves); the
+        negation is written with the other condition so that both stay semi-joins (no NOT IN
+        over a million ids)."""
         if operator not in ("=", "!="):
             raise UserError(self.env._("Search on this invoice flag with = or != only."))
+
+        def matching(predicate):
+            return SQL(
+                "(SELECT cm.id FROM %s cm WHERE cm.move_type = 'out_invoice' AND %s)",
+                self._retention_customer_moves(),
+                predicate,
+            )
+
         if (operator == "=") == bool(value):
             return [
                 ("state", "=", "posted"),
                 ("move_type", "=", "out_invoice"),
-                ("id", "in", self._retention_ranked_invoices(rank_condition)),
+                ("id", "in", matching(condition)),
             ]
         return [
             "|",
             "|",
             ("state", "!=", "posted"),
             ("move_type", "!=", "out_invoice"),
-            ("id", "in", self._retention_ranked_invoices(other_rank_condition)),
+            ("id", "in", matching(other_condition)),
         ]
 
     def _search_retention_is_first_invoice(self, operator, value):
-        return self._retention_flag_domain(operator, value, SQL("= 1"), SQL("> 1"))
+        return self._retention_flag_domain(
+            operator, value, SQL("cm.is_first_invoice"), SQL("NOT cm.is_first_invoice")
+        )
 
     def _search_retention_is_repeat(self, operator, value):
-        return self._retention_flag_domain(operator, value, SQL("> 1"), SQL("= 1"))
+        return self._retention_flag_domain(
+            operator, value, SQL("NOT cm.is_first_invoice"), SQL("cm.is_first_invoice")
+        )

@@ -2,8 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ...engine.feedback import RATING
 from .res_partner import INTERNAL_GROUPS
-from .retention_profile_builder import RATING_TO_SATISFACTION
+from .retention_profile_builder import satisfaction_sql
 
 #: Stored figures of the module on projects, written by their computation only.
 PROJECT_MODULE_FIELDS = frozenset(["retention_is_closed", "retention_date_closed"])
@@ -121,7 +122,7 @@ class ProjectProject(models.Model):
                        AND t.project_id = ANY(%(projects)s)
                      ORDER BY t.project_id, rating_rating.write_date DESC
                     """,
-                    score=RATING_TO_SATISFACTION,
+                    score=satisfaction_sql(RATING, SQL("rating_rating.rating")),
                     projects=list(self._origin.ids),
                 )
             )

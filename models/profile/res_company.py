@@ -1,11 +1,43 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ...engine.health import DEFAULT_WEIGHTS, FACTORS, StageRules
 
 WEIGHT_HELP = "Weight of this factor in the health score (0 to 100; 0 leaves it out)."
 #: Longest window of the stage rules and engagement, in days (ten years).
 MAX_WINDOW_DAYS = 3650
+
+
+def retention_stage_sql(rules, *, as_of, first_invoice, last_invoice, winback, lost, health):
+    """engine.health.retention_stage in SQL: the same rules in the same order, with the same
+    day windows (``rules``, a StageRules), on facts given as SQL expressions: the day the
+    stage is taken ``as_of`` (its ``today``), the dates of the customer's first and last
+    invoice, of its latest win-back invoice and of its loss recorded by a review (each NULL
+    when there is none as of that day), and the health score (NULL when unknown: then never
+    at risk). The only SQL of the stage rules; tests/test_rule_owners.py holds it against the
+    engine."""
+    return SQL(
+        """
+        CASE WHEN %(last)s IS NULL THEN 'prospect'
+             WHEN %(as_of)s - %(last)s > %(churn)s THEN 'churned'
+             WHEN %(lost)s IS NOT NULL AND %(last)s <= %(lost)s THEN 'churned'
+             WHEN %(health)s < %(threshold)s THEN 'at_risk'
+             WHEN %(as_of)s - %(winback)s <= %(won_back)s THEN 'won_back'
+             WHEN %(as_of)s - %(first)s <= %(onboarding)s THEN 'new'
+             ELSE 'active' END
+        """,
+        as_of=as_of,
+        first=first_invoice,
+        last=last_invoice,
+        winback=winback,
+        lost=lost,
+        health=health,
+        churn=rules.churn_days,
+        threshold=rules.at_risk_threshold,
+        won_back=rules.won_back_days,
+        onboarding=rules.onboarding_days,
+    )
 
 
 class ResCompany(models.Model):
@@ -69,6 +101,13 @@ class ResCompany(models.Model):
         self.ensure_one()
         return {name: self[f"retention_weight_{name}"] for name in FACTORS}
 
+    def _retention_fallback_responsible(self):
+        """Hook: who looks after the customers of this company that have neither an account
+        manager nor a salesperson who may (res.partner._retention_responsible_users). Nobody
+        here; account reviews return their fallback reviewer."""
+        self.ensure_one()
+        return self.env["res.users"]
+
     def _retention_stage_rules(self):
         self.ensure_one()
         return StageRules(
@@ -79,6 +118,11 @@ class ResCompany(models.Model):
             engagement_full_days=self.retention_engagement_full_days,
             engagement_zero_days=self.retention_engagement_zero_days,
         )
+
+    def _retention_stage_sql(self, **facts):
+        """This company's stage rules in SQL, on the facts given (see retention_stage_sql)."""
+        self.ensure_one()
+        return retention_stage_sql(self._retention_stage_rules(), **facts)
 
     @api.constrains(*(f"retention_weight_{name}" for name in FACTORS))
     def _check_retention_weights(self):

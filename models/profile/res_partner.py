@@ -50,6 +50,15 @@ MONEY_FACTORS = ("trend", "payment")
 RECOMPUTE_LIMIT = 100
 
 
+def can_look_after(user, company=None):
+    """Whether ``user`` may be given a customer of ``company`` to look after (reviews,
+    activities, alerts): an active internal user allowed in that company (in any company when
+    ``company`` is None). Part of the rule of res.partner._retention_responsible_users."""
+    return bool(
+        user and user.active and not user.share and (company is None or company in user.company_ids)
+    )
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -325,9 +334,38 @@ class ResPartner(models.Model):
 
     @api.depends("user_id")
     def _compute_retention_account_manager_id(self):
+        """The default account manager is the salesperson, when it may look after the customer
+        (an active internal user, of the customer's company when it has one). Who actually
+        looks after a customer in a company is _retention_responsible_users."""
         for partner in self:
             if not partner.retention_account_manager_id:
-                partner.retention_account_manager_id = partner.user_id
+                salesperson = partner.user_id
+                if can_look_after(salesperson.sudo(), partner.company_id or None):
+                    partner.retention_account_manager_id = salesperson
+
+    def _retention_responsible_users(self, company=None):
+        """Who looks after each of these customers in ``company`` (default: the current one):
+        {partner id: res.users, empty when nobody}. The one rule of the module (reviewers,
+        follow-up activities for the account manager, detractor alerts, the feedback's account
+        manager): the first of the customer's account manager, its salesperson and the
+        company's fallback responsible (res.company._retention_fallback_responsible, the
+        fallback reviewer of Settings) that is an active internal user allowed in the company.
+        Read on the commercial partner, whatever the caller's rights."""
+        company = (company or self.env.company).sudo()
+        fallback = company._retention_fallback_responsible()
+        responsible = {}
+        # sudo: account manager and salesperson are read whatever the caller's rights
+        for partner in self.sudo():
+            customer = partner.commercial_partner_id
+            candidates = (customer.retention_account_manager_id, customer.user_id, fallback)
+            user = next((u for u in candidates if can_look_after(u, company)), None)
+            responsible[partner.id] = (user or self.env["res.users"]).with_env(self.env)
+        return responsible
+
+    def _retention_responsible_user(self, company=None):
+        """Who looks after this customer in ``company`` (see _retention_responsible_users)."""
+        self.ensure_one()
+        return self._retention_responsible_users(company)[self.id]
 
     def _compute_retention_referral_count(self):
         counts = dict(

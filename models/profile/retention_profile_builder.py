@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
+from ...engine import feedback, metrics
 from ...engine.health import CustomerFacts, ProjectFacts, evaluate
 from .mail_message import contact_predicate
 
@@ -21,13 +22,22 @@ FULL_MARK_PARAM = "customer_retention.last_full_mark"
 WATERMARK_OVERLAP = timedelta(hours=1)
 BATCH_SIZE = 2000
 
-#: Rating values of Odoo's rating (1, 3, 5) on the satisfaction scale (0-100).
-RATING_TO_SATISFACTION = SQL("(rating_rating.rating - 1) * 25")
-#: Answers of retention.feedback (alias f) on the same scale: NPS 0-10 x 10, CSAT 1-5 like
-#: ratings (engine.feedback.satisfaction_of). The ORM stores an NPS of 0 as NULL.
-FEEDBACK_TO_SATISFACTION = SQL(
-    "CASE WHEN f.kind = 'nps' THEN COALESCE(f.score, 0) * 10 ELSE (f.score - 1) * 25 END"
-)
+
+def satisfaction_sql(kind, score):
+    """engine.feedback.satisfaction_of in SQL, generated from the engine's scales: the 0-100
+    satisfaction of the score ``score`` (SQL) of answers of ``kind``, a kind of
+    engine.feedback.SATISFACTION_SCALES, or SQL of a column holding NPS/CSAT kinds (then a
+    CASE over them). A score stored as NULL (the ORM may store an NPS of 0 so) counts as 0."""
+
+    def points(of_kind):
+        low, step = feedback.satisfaction_steps(of_kind)
+        return SQL("(COALESCE(%s, 0) - %s) * %s", score, low, step)
+
+    if isinstance(kind, str):
+        return points(kind)
+    whens = [SQL("WHEN %s THEN %s", of_kind, points(of_kind)) for of_kind in feedback.SCALES]
+    return SQL("CASE %s %s END", kind, SQL(" ").join(whens))
+
 
 # (column, SQL cast of the unnest array, nullable): the figures written per company.
 FIGURE_COLUMNS = [
@@ -208,26 +218,49 @@ class RetentionProfileBuilder(models.AbstractModel):
 
     @api.model
     def _changed_customers_query(self, since):
-        return SQL(
-            """
+        """The customers of what was written since ``since`` (_changed_customer_sources)."""
+        return SQL(" UNION ").join(self._changed_customer_sources(since))
+
+    @api.model
+    def _changed_customer_sources(self, since):
+        """Hook: queries of the commercial partners whose figures may have moved since
+        ``since``: invoices, projects, tasks, ratings and messages here; other features add
+        what they record (feedback answers)."""
+        return [
+            SQL(
+                """
             SELECT commercial_partner_id FROM account_move
              WHERE write_date >= %(since)s AND move_type IN ('out_invoice', 'out_refund')
-             UNION
+                """,
+                since=since,
+            ),
+            SQL(
+                """
             SELECT pa.commercial_partner_id FROM project_project pr
               JOIN res_partner pa ON pa.id = pr.partner_id
              WHERE pr.write_date >= %(since)s
-             UNION
+                """,
+                since=since,
+            ),
+            SQL(
+                """
             SELECT pa.commercial_partner_id FROM project_task t
               JOIN project_project pr ON pr.id = t.project_id
               JOIN res_partner pa ON pa.id = pr.partner_id
              WHERE t.write_date >= %(since)s
-             UNION
+                """,
+                since=since,
+            ),
+            SQL(
+                """
             SELECT pa.commercial_partner_id FROM rating_rating r
               JOIN res_partner pa ON pa.id = r.partner_id
              WHERE r.write_date >= %(since)s
-             UNION
-            SELECT partner_id FROM retention_feedback WHERE write_date >= %(since)s
-             UNION
+                """,
+                since=since,
+            ),
+            SQL(
+                """
             SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id,
                             prp.commercial_partner_id)
               FROM mail_message msg
@@ -237,9 +270,10 @@ class RetentionProfileBuilder(models.AbstractModel):
               LEFT JOIN project_project pr ON msg.model = 'project.project' AND pr.id = msg.res_id
               LEFT JOIN res_partner prp ON prp.id = pr.partner_id
              WHERE msg.create_date >= %(since)s
-            """,
-            since=since,
-        )
+                """,
+                since=since,
+            ),
+        ]
 
     # ------------------------------------------------------------------
     # Batches
@@ -335,34 +369,22 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _invoice_facts(self, partner_ids, today):
         """Dates, counts, revenue windows and overdue of posted customer invoices and credit
-        notes (amounts untaxed, signed, in the company's currency), and the win-back date: the
-        latest invoice that came after a gap longer than the company's churn window. One
-        read of the batch's invoice rows."""
+        notes (amounts untaxed, signed, in the company's currency), the first invoice and the
+        win-back date (the latest win-back invoice), as account.move._retention_customer_moves
+        defines them. One read of the batch's invoice rows."""
         start_12m = today - relativedelta(months=12)
         start_24m = today - relativedelta(months=24)
         self.env.cr.execute(
             SQL(
                 """
                 WITH inv AS (
-                    SELECT m.company_id, m.commercial_partner_id AS partner_id, m.move_type,
-                           m.invoice_date, m.invoice_date_due,
-                           m.amount_untaxed_signed AS amount,
-                           m.amount_residual_signed AS residual,
-                           m.move_type = 'out_invoice' AND m.invoice_date_due < %(today)s
-                               AND m.payment_state IN ('not_paid', 'partial') AS overdue,
-                           MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
-                               OVER (PARTITION BY m.company_id, m.commercial_partner_id)
-                               AS first_date,
-                           m.invoice_date - LAG(m.invoice_date) OVER (
-                               PARTITION BY m.company_id, m.commercial_partner_id, m.move_type
-                               ORDER BY m.invoice_date) AS gap
-                      FROM account_move m
-                     WHERE m.state = 'posted'
-                       AND m.move_type IN ('out_invoice', 'out_refund')
-                       AND m.commercial_partner_id = ANY(%(partners)s)
+                    SELECT cm.*,
+                           cm.move_type = 'out_invoice' AND cm.invoice_date_due < %(today)s
+                               AND cm.payment_state IN ('not_paid', 'partial') AS overdue
+                      FROM %(moves)s cm
                 )
                 SELECT inv.company_id, inv.partner_id,
-                       MIN(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       MAX(invoice_date) FILTER (WHERE is_first_invoice),
                        MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
                        COUNT(DISTINCT invoice_date) FILTER (WHERE move_type = 'out_invoice'),
                        COUNT(*) FILTER (WHERE move_type = 'out_invoice'),
@@ -374,19 +396,17 @@ class RetentionProfileBuilder(models.AbstractModel):
                        COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_12m)s), 0),
                        COALESCE(SUM(amount) FILTER (WHERE invoice_date > %(start_24m)s
                                                       AND invoice_date <= %(start_12m)s), 0),
-                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > first_date), 0),
+                       COALESCE(SUM(amount) FILTER (WHERE invoice_date > first_invoice_date), 0),
                        COALESCE(SUM(residual) FILTER (WHERE overdue), 0),
                        COALESCE(MAX(%(today)s - invoice_date_due) FILTER (WHERE overdue), 0),
-                       MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'
-                                                   AND gap > c.retention_churn_days)
+                       MAX(invoice_date) FILTER (WHERE is_winback)
                   FROM inv
-                  JOIN res_company c ON c.id = inv.company_id
                  GROUP BY inv.company_id, inv.partner_id
                 """,
                 today=today,
                 start_12m=start_12m,
                 start_24m=start_24m,
-                partners=list(partner_ids),
+                moves=self.env["account.move"]._retention_customer_moves(partners=partner_ids),
             )
         )
         keys = (
@@ -550,33 +570,38 @@ class RetentionProfileBuilder(models.AbstractModel):
 
     @api.model
     def _latest_satisfaction(self, partner_ids):
-        """Latest customer feedback (0-100) per customer: the latest of Odoo's ratings and
-        answered feedback requests (NPS x 10, CSAT (score - 1) x 25), in one query."""
+        """Latest customer feedback (0-100) per customer: the newest row of the satisfaction
+        sources (Odoo's ratings, feedback answers), in one query."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT DISTINCT ON (fb.partner_id) fb.partner_id, fb.score
-                  FROM (
-                        SELECT pa.commercial_partner_id AS partner_id, %(score)s AS score,
-                               rating_rating.write_date AS day
-                          FROM rating_rating
-                          JOIN res_partner pa ON pa.id = rating_rating.partner_id
-                         WHERE rating_rating.consumed AND rating_rating.rating >= 1
-                           AND pa.commercial_partner_id = ANY(%(partners)s)
-                         UNION ALL
-                        SELECT f.partner_id, %(feedback_score)s, f.date_answered
-                          FROM retention_feedback f
-                         WHERE f.state = 'answered' AND f.date_answered IS NOT NULL
-                           AND f.partner_id = ANY(%(partners)s)
-                  ) fb
+                  FROM (%(sources)s) AS fb(partner_id, score, day)
                  ORDER BY fb.partner_id, fb.day DESC
                 """,
-                score=RATING_TO_SATISFACTION,
-                feedback_score=FEEDBACK_TO_SATISFACTION,
-                partners=list(partner_ids),
+                sources=SQL(" UNION ALL ").join(self._satisfaction_sources(list(partner_ids))),
             )
         )
         return {row[0]: row[1] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _satisfaction_sources(self, partner_ids):
+        """Hook: queries of (commercial partner, satisfaction 0-100, when) rows of what these
+        customers told: Odoo's ratings here; the feedback feature adds its answers. Scores go
+        through satisfaction_sql, the engine's scale."""
+        return [
+            SQL(
+                """
+                SELECT pa.commercial_partner_id, %(score)s, rating_rating.write_date
+                  FROM rating_rating
+                  JOIN res_partner pa ON pa.id = rating_rating.partner_id
+                 WHERE rating_rating.consumed AND rating_rating.rating >= 1
+                   AND pa.commercial_partner_id = ANY(%(partners)s)
+                """,
+                score=satisfaction_sql(feedback.RATING, SQL("rating_rating.rating")),
+                partners=partner_ids,
+            )
+        ]
 
     @api.model
     def _read_current_values(self, partner_ids, companies):
@@ -693,7 +718,9 @@ class RetentionProfileBuilder(models.AbstractModel):
             "retention_health_score": result.health,
             "retention_health_score_prev": prev,
             "retention_health_trend": trend,
-            "retention_revenue_trend": self._revenue_trend(customer),
+            "retention_revenue_trend": metrics.revenue_trend(
+                customer.revenue_12m, customer.revenue_prev_12m
+            ),
             "retention_health_factors": json.dumps(
                 {
                     f.name: {
@@ -712,18 +739,6 @@ class RetentionProfileBuilder(models.AbstractModel):
                 old["stage_date"] if old["stage"] == result.stage and old["stage_date"] else today
             ),
         }
-
-    @api.model
-    def _revenue_trend(self, customer):
-        """Falling or rising when the last 12 months are more than 5% off the 12 before."""
-        before, now = customer.revenue_prev_12m, customer.revenue_12m
-        if before <= 0 and now <= 0:
-            return None
-        if now > before * 1.05:
-            return "up"
-        if now < before * 0.95:
-            return "down"
-        return "steady"
 
     @api.model
     def _write_company_figures(self, company, rows):

@@ -59,6 +59,10 @@ class ResCompany(models.Model):
             },
         )
 
+    def _retention_fallback_responsible(self):
+        """The fallback reviewer looks after the customers nobody else may look after."""
+        return self.retention_review_reviewer_id or super()._retention_fallback_responsible()
+
     def _retention_review_lock_date(self):
         """The last day of the closed accounting period: no review is planned on or before it."""
         self.ensure_one()

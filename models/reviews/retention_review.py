@@ -12,6 +12,7 @@ from odoo.tools import SQL, format_date, mute_logger, split_every
 
 from ...engine import reviews as engine
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
+from .retention_followup_rule import REVIEW_OUTCOME
 
 _logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class RetentionReview(models.Model):
     @api.depends("partner_id", "company_id")
     def _compute_user_id(self):
         for review in self.filtered("partner_id"):
-            reviewer = self._reviewer_for(review.partner_id, review.company_id)
+            reviewer = review.partner_id._retention_responsible_user(review.company_id)
             review.user_id = reviewer or review.user_id
 
     @api.depends("state", "date_planned")
@@ -446,25 +447,6 @@ class RetentionReview(models.Model):
             )
 
     # ------------------------------------------------------------------
-    # Reviewer
-    # ------------------------------------------------------------------
-    @api.model
-    def _reviewer_for(self, partner, company):
-        """The account manager, else the salesperson, else the company's fallback reviewer:
-        the first that is an active internal user of the company (or nobody)."""
-        company = company or self.env.company
-        # sudo: account manager and salesperson are read whatever the reviewer's rights
-        partner = partner.sudo()
-        for user in (
-            partner.retention_account_manager_id,
-            partner.user_id,
-            company.sudo().retention_review_reviewer_id,
-        ):
-            if user and user.active and not user.share and company in user.company_ids:
-                return user
-        return self.env["res.users"]
-
-    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_open_complete_wizard(self):
@@ -606,8 +588,8 @@ class RetentionReview(models.Model):
         follow_up = self.filtered(lambda r: r.outcome in FOLLOW_UP_OUTCOMES)
         if follow_up:
             follow_up._retention_on_review_outcome()
-        # follow-up rules on review outcomes (renew, expand, at risk) start at once
-        self.env["retention.followup.rule"]._fire_review_outcome(self)
+        # the follow-up rules on review outcomes (renew, expand, at risk) start at once
+        self.env["retention.followup.rule"]._fire_trigger(REVIEW_OUTCOME.key, self.company_id)
 
     def _retention_raise_attention(self):
         """A task for the account manager (else the reviewer) on the customer, due the day the
@@ -615,7 +597,7 @@ class RetentionReview(models.Model):
         for review in self:
             # sudo: the account manager may not be the reviewer; the note is the review's
             partner = review.partner_id.sudo()
-            owner = self._reviewer_for(partner, review.company_id) or review.user_id
+            owner = partner._retention_responsible_user(review.company_id) or review.user_id
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=review.date_done,
@@ -662,11 +644,10 @@ class RetentionReview(models.Model):
         self.env["retention.profile.builder"].sudo()._compute_partners(self.partner_id.ids)
 
     def _retention_on_review_outcome(self):
-        """Extension point, called with the reviews just completed with an outcome that calls
-        for follow-up steps (renew, expand; FOLLOW_UP_OUTCOMES).
-
-        The follow-up automation extends it to start the steps matching the outcome. Here it
-        only leaves a note on the customer with the outcome and the agreed next steps."""
+        """Called with the reviews just completed with an outcome that calls for follow-up
+        steps (renew, expand; FOLLOW_UP_OUTCOMES): a note on the customer with the outcome and
+        the agreed next steps. (The follow-up rules waiting for an outcome are started by
+        _apply_outcomes, for every outcome.)"""
         for review in self:
             body = self.env._(
                 "Account review of %(date)s: %(outcome)s.",
@@ -860,7 +841,7 @@ class RetentionReview(models.Model):
         values = {
             "partner_id": partner.id,
             "company_id": company.id,
-            "user_id": self._reviewer_for(partner, company).id,
+            "user_id": partner._retention_responsible_user(company).id,
             "date_planned": engine.first_open_day(partner.retention_next_review_date, lock_date),
             "digest_pending": True,
         }
@@ -911,17 +892,3 @@ class RetentionReview(models.Model):
             body=body,
             notify_author=True,
         )
-
-    # ------------------------------------------------------------------
-    # Customer feedback (retention.feedback)
-    # ------------------------------------------------------------------
-    feedback_ids = fields.One2many("retention.feedback", "review_id")
-
-    def action_request_feedback(self):
-        """Email the reviewed customer a feedback request linked to this review."""
-        self.ensure_one()
-        Feedback = self.env["retention.feedback"]
-        feedback = Feedback._request(
-            self.partner_id, origin="review", review=self, company=self.company_id
-        )
-        return Feedback._notify_requested(feedback)
