@@ -14,14 +14,14 @@ THANKS = "customer_retention.retention_feedback_page_thanks"
 INVALID = "customer_retention.retention_feedback_page_invalid"
 
 
+def public_page(path, method):
+    """A route of the feedback page: public (the link's token is the only key), one method,
+    not in the sitemap."""
+    return http.route(path, type="http", auth="public", methods=[method], sitemap=False)
+
+
 class RetentionFeedbackController(http.Controller):
-    @http.route(
-        "/retention/feedback/<string:token>",
-        type="http",
-        auth="public",
-        methods=["GET"],
-        sitemap=False,
-    )
+    @public_page("/retention/feedback/<string:token>", "GET")
     def feedback_page(self, token, score=None, **kwargs):
         """The question, with the current answer (or the score clicked in the email)."""
         feedback, refusal = self._get_open_feedback(token)
@@ -33,13 +33,7 @@ class RetentionFeedbackController(http.Controller):
             values["score"] = chosen
         return request.render(PAGE, values)
 
-    @http.route(
-        "/retention/feedback/<string:token>/submit",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        sitemap=False,
-    )
+    @public_page("/retention/feedback/<string:token>/submit", "POST")
     def feedback_submit(self, token, score=None, comment=None, **kwargs):
         """Record or change the answer; a bad score or comment shows the question again with
         the reason, and nothing is stored. A link takes a few answers an hour: beyond, the

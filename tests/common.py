@@ -3,6 +3,7 @@ per feature (follow-ups, feedback, analytics), one for the browser tours and one
 scheduled jobs in real transactions (JobWorkersCase). A base holds the fixtures and helpers
 several files use; a file keeps what only its own tests need."""
 
+import importlib.util
 import re
 import shutil
 import unittest
@@ -33,6 +34,28 @@ DETRACTOR_TYPE = "customer_retention.mail_activity_type_detractor"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
+def load_source(path, name):
+    """The Python file at ``path`` (a script or a migration step, not a package module),
+    loaded as the module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def new_company_user(env, login, groups, companies, **values):
+    """A user allowed in ``companies`` only (the first one its current company), with these
+    groups (comma-separated xml ids); ``values`` go to the user (e.g. its name)."""
+    return new_test_user(
+        env,
+        login=login,
+        groups=groups,
+        company_id=companies[0].id,
+        company_ids=[Command.set(companies.ids)],
+        **values,
+    )
+
+
 @tagged("post_install", "-at_install")
 class RetentionCase(AccountTestInvoicingCommon):
     """Invoices, payments and customers built by hand, with the figures recomputed on demand."""
@@ -56,17 +79,16 @@ class RetentionCase(AccountTestInvoicingCommon):
 
     @classmethod
     def new_company_user(cls, login, groups, company=None, **values):
-        """A user of one company only (the test's company unless told), with these groups
-        (comma-separated xml ids); ``values`` go to the user (e.g. its name)."""
-        company = company or cls.company
-        return new_test_user(
-            cls.env,
-            login=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[Command.set(company.ids)],
-            **values,
-        )
+        """A user of the test's company only (or of ``company``), see new_company_user."""
+        return new_company_user(cls.env, login, groups, company or cls.company, **values)
+
+    @classmethod
+    def add_other_company(cls, name):
+        """A second company, in which the test's own user works too (the users made by
+        new_company_user stay in theirs)."""
+        company = cls.setup_other_company(name=name)["company"]
+        cls.env.user.company_ids = [Command.link(company.id)]
+        return company
 
     @classmethod
     def make_invoice(

@@ -13,15 +13,15 @@ from unittest.mock import patch
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
 from ..engine import backtest, health
 from ..engine.health import DEFAULT_WEIGHTS, FACTORS
 from ..models.analytics.retention_backtest import _binned
-from .common import TODAY
+from .common import TODAY, new_company_user
 
 SCORE_COLUMNS = [f"{name}_score" for name in FACTORS]
 
@@ -88,14 +88,7 @@ class BacktestCase(TransactionCase):
         cls.company_b = cls.env["res.company"].create({"name": "Backtest Branch B"})
 
         def user(login, groups, companies=None):
-            companies = companies or cls.company
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=companies[0].id,
-                company_ids=[Command.set(companies.ids)],
-            )
+            return new_company_user(cls.env, login, groups, companies or cls.company)
 
         cls.retention_user = user("bt_user", "customer_retention.group_retention_user")
         cls.manager_a = user("bt_manager_a", "customer_retention.group_retention_manager")
@@ -511,20 +504,15 @@ class TestCalibrationApply(BacktestCase):
 
     def test_other_companies_sets_are_not_seen(self):
         self.Backtest.with_user(self.admin).apply_calibration(self.company.id)
-        b_user = new_test_user(
-            self.env,
-            login="bt_user_b",
-            groups="customer_retention.group_retention_user",
-            company_id=self.company_b.id,
-            company_ids=[Command.set(self.company_b.ids)],
+        b_user = new_company_user(
+            self.env, "bt_user_b", "customer_retention.group_retention_user", self.company_b
         )
         self.assertFalse(self.env["retention.weight.set"].with_user(b_user).search([]))
-        admin_b = new_test_user(
+        admin_b = new_company_user(
             self.env,
-            login="bt_admin_b",
-            groups="base.group_system,customer_retention.group_retention_user",
-            company_id=self.company_b.id,
-            company_ids=[Command.set(self.company_b.ids)],
+            "bt_admin_b",
+            "base.group_system,customer_retention.group_retention_user",
+            self.company_b,
         )
         previous = self.env["retention.weight.set"].search([("origin", "=", "previous")])
         with self.assertRaises(AccessError):

@@ -3,7 +3,6 @@ exactly once on reruns and edits, failures logged and retried, and company isola
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -502,8 +501,7 @@ class TestFollowupCompanies(FollowupCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.setup_other_company(name="Kutaisi Branch")["company"]
-        cls.env.user.company_ids = [Command.link(cls.company_b.id)]
+        cls.company_b = cls.add_other_company("Kutaisi Branch")
 
     def test_rule_sees_only_its_company(self):
         rule_b = self.make_rule("first_invoice", company_id=self.company_b.id)

@@ -2,23 +2,18 @@
 runs them after loading these sources, so they must not call methods since renamed (they use
 frozen SQL, or the module's rebuild entry points on purpose)."""
 
-import importlib.util
 from pathlib import Path
 
 from odoo.tests import TransactionCase, tagged
 
-from .common import RetentionCase
+from .common import RetentionCase, load_source
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def load_step(version, name):
-    spec = importlib.util.spec_from_file_location(
-        f"migration_{version.replace('.', '_')}_{name}", MIGRATIONS / version / f"{name}.py"
-    )
-    step = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(step)
-    return step
+    module_name = f"migration_{version.replace('.', '_')}_{name}"
+    return load_source(MIGRATIONS / version / f"{name}.py", module_name)
 
 
 @tagged("post_install", "-at_install")

@@ -14,7 +14,6 @@
   the reviews and feedback features from their folders.
 """
 
-import importlib.util
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from ..engine import feedback, health, metrics
 from ..engine.health import CustomerFacts, StageRules
 from ..models.profile.res_company import retention_stage_sql
 from ..models.profile.retention_profile_builder import satisfaction_sql
-from .common import TODAY, RetentionCase
+from .common import TODAY, RetentionCase, load_source
 
 
 @tagged("post_install", "-at_install")
@@ -44,21 +43,12 @@ class TestResponsibleUser(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
-        cls.company_b = cls.setup_other_company(name="Rustavi Branch")["company"]
-        cls.env.user.company_ids = [Command.link(cls.company_b.id)]
+        cls.add_groups("customer_retention.group_retention_manager")
+        cls.company_b = cls.add_other_company("Rustavi Branch")
 
-        def user(login, companies=None, groups="customer_retention.group_retention_user"):
-            companies = companies or cls.company
-            return new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=companies[0].id,
-                company_ids=[Command.set(companies.ids)],
-            )
+        def user(login, companies=None):
+            groups = "customer_retention.group_retention_user"
+            return cls.new_company_user(login, groups, companies)
 
         cls.manager = user("ro_manager")
         cls.salesperson = user("ro_sales")
@@ -548,9 +538,7 @@ class TestSnapshotStages(InvoiceHistoryCase):
         path = (
             Path(__file__).resolve().parent.parent / "migrations/18.0.1.4.0/post-snapshot_stages.py"
         )
-        spec = importlib.util.spec_from_file_location("post_snapshot_stages_18_0_1_4_0", path)
-        step = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(step)
+        step = load_source(path, "post_snapshot_stages_18_0_1_4_0")
         step.migrate(self.env.cr, "18.0.1.3.0")
         self.env["retention.snapshot.job"].invalidate_model()
         self.env.cr.execute(
@@ -580,11 +568,8 @@ class TestFirstInvoice(InvoiceHistoryCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id = [
-            Command.link(cls.env.ref("customer_retention.group_retention_manager").id)
-        ]
-        cls.company_b = cls.setup_other_company(name="Poti Branch")["company"]
-        cls.env.user.company_ids = [Command.link(cls.company_b.id)]
+        cls.add_groups("customer_retention.group_retention_manager")
+        cls.company_b = cls.add_other_company("Poti Branch")
         Partner = cls.env["res.partner"]
 
         def customer(name):

@@ -10,7 +10,6 @@ company A only, an employee with Contact Creation, a portal user and a public vi
 - the public methods check the caller's rights before working as superuser.
 """
 
-import importlib.util
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,14 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, FeedbackCase, FeedbackPageMixin
+from .common import (
+    RETENTION_MANAGER,
+    RETENTION_USER,
+    TODAY,
+    FeedbackCase,
+    FeedbackPageMixin,
+    load_source,
+)
 
 #: The stored secret of the emailed link.
 TOKEN_FIELD = "feedback_token"
@@ -423,9 +429,7 @@ class TestFeedbackTokenMigration(FeedbackRolesCase):
     def test_migration_keeps_the_emailed_links(self):
         token = token_of(self.open_request)
         self.previous_schema()
-        spec = importlib.util.spec_from_file_location("pre_feedback_token", self.MIGRATION)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_source(self.MIGRATION, "pre_feedback_token")
         migration.migrate(self.env.cr, "18.0.1.2.0")
         self.assertFalse(migration.rename_feedback_token(self.env.cr), "run twice: no-op")
         self.env.invalidate_all()

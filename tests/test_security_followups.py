@@ -7,7 +7,6 @@ Manager of company A only, a Retention User, an employee with Contact Creation, 
 - a rule that has fired keeps its history; logs and job fields are written by the module only.
 """
 
-import importlib.util
 from pathlib import Path
 
 from freezegun import freeze_time
@@ -17,7 +16,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, FollowupCase
+from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, FollowupCase, load_source
 
 RULE_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_rule"
 LOG_MODULE = "odoo.addons.customer_retention.models.followups.retention_followup_log"
@@ -28,8 +27,7 @@ class FollowupSecurityCase(FollowupCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.setup_other_company(name="Poti Branch")["company"]
-        cls.env.user.company_ids = [Command.link(cls.company_b.id)]
+        cls.company_b = cls.add_other_company("Poti Branch")
         user = cls.new_company_user
         cls.manager_a = user("sec_fu_manager", RETENTION_MANAGER)
         cls.retention_user = user("sec_fu_user", RETENTION_USER)
@@ -137,9 +135,7 @@ class TestCustomerFilter(FollowupSecurityCase):
             as_manager.write({"partner_domain": f"[('{hidden[0]}', '>', 1000)]"})
 
     def test_migration_deactivates_rules_with_expressions(self):
-        spec = importlib.util.spec_from_file_location("followup_filters", MIGRATION)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_source(MIGRATION, "followup_filters")
         dynamic = self.make_rule("first_invoice")
         literal = self.make_rule("first_invoice")
         old_text = "[('user_id', '!=', uid)]"

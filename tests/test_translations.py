@@ -1,5 +1,4 @@
 import html
-import importlib.util
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from odoo.tools import format_amount, format_date
 
 from odoo.addons.customer_retention.hooks import uninstall_hook
 
-from .common import FeedbackPageMixin
+from .common import FeedbackPageMixin, load_source
 
 MODULE_DIR = Path(__file__).resolve().parent.parent
 LANGS = {"ka_GE": "ka", "uz_UZ": "uz"}
@@ -21,12 +20,7 @@ LANGS = {"ka_GE": "ka", "uz_UZ": "uz"}
 
 def _load_checker():
     """tools/i18n_check.py, the script translators run: the test applies the same rules."""
-    spec = importlib.util.spec_from_file_location(
-        "i18n_check", MODULE_DIR / "tools" / "i18n_check.py"
-    )
-    checker = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(checker)
-    return checker
+    return load_source(MODULE_DIR / "tools" / "i18n_check.py", "i18n_check")
 
 
 @tagged("post_install", "-at_install")

@@ -99,6 +99,19 @@ check_install_log() {
     fi
 }
 show_tail() { tail -n 40 "$1" "$1.stderr" 2>/dev/null | sed 's/^/    /' || true; }
+# shell_check SCRIPT TAG LOGNAME WHAT: pipe tools/SCRIPT into `odoo shell` on the demo database;
+# the line it prints starting with TAG must say ok=True, else the run fails with WHAT.
+shell_check() {
+    local script=$1 tag=$2 name=$3 what=$4 result
+    result="$(odoo_bin shell -c "$ODOO_CONF" -d "$DEMO_DB" --no-http --max-cron-threads=0 \
+        --logfile "$LOGS/$name.log" <"$REPO_ROOT/tools/$script" \
+        2>"$LOGS/$name.log.stderr" | grep "^$tag" || true)"
+    echo "    ${result:-no $tag line}" >&2
+    case "$result" in
+        *"ok=True"*) ;;
+        *) show_tail "$LOGS/$name.log"; fail "$what: ${result:-the check crashed}" ;;
+    esac
+}
 
 # --- 1 + 2a: the installs; the demo one runs alongside (two cores, both single-threaded) ---
 demo_needed=0
@@ -150,23 +163,9 @@ if [ "$demo_needed" = 1 ]; then
     [ "$rc" = 0 ] || { show_tail "$LOGS/install_demo.log"; fail "install with demo data"; }
     check_install_log "$LOGS/install_demo.log" "$DEMO_DB" "install with demo data"
     say "checking the story the demo data tells (tools/demo_check.py)"
-    result="$(odoo_bin shell -c "$ODOO_CONF" -d "$DEMO_DB" --no-http --max-cron-threads=0 \
-        --logfile "$LOGS/demo_check.log" <"$REPO_ROOT/tools/demo_check.py" \
-        2>"$LOGS/demo_check.log.stderr" | grep '^DEMO_RESULT' || true)"
-    echo "    ${result:-no DEMO_RESULT line}" >&2
-    case "$result" in
-        *"ok=True"*) ;;
-        *) show_tail "$LOGS/demo_check.log"; fail "demo data: ${result:-the check crashed}" ;;
-    esac
+    shell_check demo_check.py DEMO_RESULT demo_check "demo data"
     say "uninstalling $MODULE from $DEMO_DB"
-    result="$(odoo_bin shell -c "$ODOO_CONF" -d "$DEMO_DB" --no-http --max-cron-threads=0 \
-        --logfile "$LOGS/uninstall.log" <"$REPO_ROOT/tools/uninstall_check.py" \
-        2>"$LOGS/uninstall.log.stderr" | grep '^UNINSTALL_RESULT' || true)"
-    echo "    ${result:-no UNINSTALL_RESULT line}" >&2
-    case "$result" in
-        *"ok=True"*) ;;
-        *) show_tail "$LOGS/uninstall.log"; fail "uninstall from the demo database: ${result:-crashed}" ;;
-    esac
+    shell_check uninstall_check.py UNINSTALL_RESULT uninstall "uninstall from the demo database"
     check_install_log "$LOGS/uninstall.log" "$DEMO_DB" "uninstall"
     drop_db "$DEMO_DB" || true
     # --- 2c: upgrade from the previous release keeps reviews, rules and logs ---

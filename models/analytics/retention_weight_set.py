@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ...engine.health import FACTORS
+from ..ui_actions import notification
 
 ORIGINS = [
     ("previous", "In force before"),
@@ -163,14 +164,6 @@ class RetentionWeightSet(models.Model):
             ),
             restored_from=self,
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Weights restored; the customers' health scores are being recomputed."
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._("Weights restored; the customers' health scores are being recomputed.")
+        )

@@ -1,5 +1,7 @@
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
+
+from ..retention_related_count_mixin import related_count
 
 
 class ProjectProject(models.Model):
@@ -7,29 +9,15 @@ class ProjectProject(models.Model):
 
     _inherit = "project.project"
 
-    retention_feedback_count = fields.Integer(
-        string="Feedback",
-        compute="_compute_retention_feedback_count",
-        groups="customer_retention.group_retention_user",
+    retention_feedback_count = related_count(
+        "Feedback",
+        "retention.feedback",
+        "project_id",
+        "customer_retention.retention_feedback_action",
     )
 
-    def _compute_retention_feedback_count(self):
-        counts = dict(
-            self.env["retention.feedback"]._read_group(
-                [("project_id", "in", self._origin.ids)], ["project_id"], ["__count"]
-            )
-        )
-        for project in self:
-            project.retention_feedback_count = counts.get(project._origin, 0)
-
     def action_retention_view_feedback(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_feedback_action"
-        )
-        action["domain"] = [("project_id", "=", self.id)]
-        action["context"] = {}
-        return action
+        return self._retention_open_related("retention_feedback_count")
 
     def action_retention_request_feedback(self):
         """Email the project's customer a feedback request about this project."""

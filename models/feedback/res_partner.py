@@ -1,5 +1,7 @@
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import UserError
+
+from ..retention_related_count_mixin import related_count
 
 
 class ResPartner(models.Model):
@@ -7,29 +9,15 @@ class ResPartner(models.Model):
 
     _inherit = "res.partner"
 
-    retention_feedback_count = fields.Integer(
-        string="Feedback",
-        compute="_compute_retention_feedback_count",
-        groups="customer_retention.group_retention_user",
+    retention_feedback_count = related_count(
+        "Feedback",
+        "retention.feedback",
+        "partner_id",
+        "customer_retention.retention_feedback_action",
     )
 
-    def _compute_retention_feedback_count(self):
-        counts = dict(
-            self.env["retention.feedback"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
-            )
-        )
-        for partner in self:
-            partner.retention_feedback_count = counts.get(partner.commercial_partner_id._origin, 0)
-
     def action_retention_view_feedback(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_feedback_action"
-        )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {}
-        return action
+        return self._retention_open_related("retention_feedback_count")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_retention_feedback(self):

@@ -10,6 +10,7 @@ from odoo.models import parse_read_group_spec
 from odoo.tools import SQL, consteq, format_date, format_datetime
 
 from ...engine import feedback as engine
+from ..ui_actions import notification
 
 KINDS = [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")]
 ORIGINS = [("project", "Project"), ("review", "Account Review"), ("manual", "Manual")]
@@ -627,17 +628,9 @@ class RetentionFeedback(models.Model):
 
     @api.model
     def _notify_requested(self, feedback):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Feedback request sent to %(contact)s.", contact=feedback.contact_id.name
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._("Feedback request sent to %(contact)s.", contact=feedback.contact_id.name)
+        )
 
     # ------------------------------------------------------------------
     # Answering (public page)

@@ -12,6 +12,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
+from ..ui_actions import notification, window_action
+
 _logger = logging.getLogger(__name__)
 
 
@@ -584,25 +586,16 @@ class RetentionFollowupRule(models.Model):
                 count=executed,
                 rule=failed[0].name,
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if failed else "success" if executed else "info",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message, "warning" if failed else "success" if executed else "info")
 
     def action_view_logs(self):
         self.ensure_one()
         self.check_access("read")
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_followup_log_action"
+        return window_action(
+            self.env,
+            "customer_retention.retention_followup_log_action",
+            [("rule_id", "=", self.id)],
         )
-        action["domain"] = [("rule_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     # ------------------------------------------------------------------
     # Scheduled job

@@ -11,7 +11,8 @@ PROJECT_MODULE_FIELDS = frozenset(["retention_is_closed", "retention_date_closed
 
 
 class ProjectProject(models.Model):
-    _inherit = "project.project"
+    _name = "project.project"
+    _inherit = ["project.project", "retention.related.count.mixin"]
 
     retention_is_closed = fields.Boolean(
         string="Closed",

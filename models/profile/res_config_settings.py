@@ -1,43 +1,32 @@
 from odoo import fields, models
 from odoo.exceptions import AccessError
 
+from ..ui_actions import notification
+
+
+def company_setting(field_type, name):
+    """The Settings field that edits the company's field of the same name."""
+    return field_type(related=f"company_id.{name}", readonly=False)
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    retention_weight_recency = fields.Integer(
-        related="company_id.retention_weight_recency", readonly=False
+    retention_weight_recency = company_setting(fields.Integer, "retention_weight_recency")
+    retention_weight_trend = company_setting(fields.Integer, "retention_weight_trend")
+    retention_weight_payment = company_setting(fields.Integer, "retention_weight_payment")
+    retention_weight_engagement = company_setting(fields.Integer, "retention_weight_engagement")
+    retention_weight_satisfaction = company_setting(fields.Integer, "retention_weight_satisfaction")
+    retention_weight_delivery = company_setting(fields.Integer, "retention_weight_delivery")
+    retention_churn_days = company_setting(fields.Integer, "retention_churn_days")
+    retention_at_risk_threshold = company_setting(fields.Integer, "retention_at_risk_threshold")
+    retention_won_back_days = company_setting(fields.Integer, "retention_won_back_days")
+    retention_onboarding_days = company_setting(fields.Integer, "retention_onboarding_days")
+    retention_engagement_full_days = company_setting(
+        fields.Integer, "retention_engagement_full_days"
     )
-    retention_weight_trend = fields.Integer(
-        related="company_id.retention_weight_trend", readonly=False
-    )
-    retention_weight_payment = fields.Integer(
-        related="company_id.retention_weight_payment", readonly=False
-    )
-    retention_weight_engagement = fields.Integer(
-        related="company_id.retention_weight_engagement", readonly=False
-    )
-    retention_weight_satisfaction = fields.Integer(
-        related="company_id.retention_weight_satisfaction", readonly=False
-    )
-    retention_weight_delivery = fields.Integer(
-        related="company_id.retention_weight_delivery", readonly=False
-    )
-    retention_churn_days = fields.Integer(related="company_id.retention_churn_days", readonly=False)
-    retention_at_risk_threshold = fields.Integer(
-        related="company_id.retention_at_risk_threshold", readonly=False
-    )
-    retention_won_back_days = fields.Integer(
-        related="company_id.retention_won_back_days", readonly=False
-    )
-    retention_onboarding_days = fields.Integer(
-        related="company_id.retention_onboarding_days", readonly=False
-    )
-    retention_engagement_full_days = fields.Integer(
-        related="company_id.retention_engagement_full_days", readonly=False
-    )
-    retention_engagement_zero_days = fields.Integer(
-        related="company_id.retention_engagement_zero_days", readonly=False
+    retention_engagement_zero_days = company_setting(
+        fields.Integer, "retention_engagement_zero_days"
     )
 
     def action_retention_recompute(self):
@@ -62,12 +51,4 @@ class ResConfigSettings(models.TransientModel):
             message = self.env._(
                 "Retention figures recomputed for every customer of your companies."
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": message,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(message, then="close")

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ...engine.health import FACTORS
+from ..ui_actions import window_action
 from .retention_profile_builder import FIGURE_COLUMNS
 
 #: Who may see revenue and debts: invoicing users and retention managers.
@@ -60,7 +61,8 @@ def can_look_after(user, company=None):
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "retention.related.count.mixin"]
 
     # Figures of the commercial partner, one value per company (company_dependent stores them
     # in a jsonb column keyed by company id; reads, searches and group-bys use env.company).
@@ -367,6 +369,11 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self._retention_responsible_users(company)[self.id]
 
+    def _retention_count_target(self):
+        """A contact's reviews, follow-ups and feedback are its customer's."""
+        self.ensure_one()
+        return self.commercial_partner_id
+
     def _compute_retention_referral_count(self):
         counts = dict(
             self.env["res.partner"]._read_group(
@@ -580,23 +587,25 @@ class ResPartner(models.Model):
 
     def action_retention_view_invoices(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account.action_move_out_invoice_type"
+        return window_action(
+            self.env,
+            "account.action_move_out_invoice_type",
+            [
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("company_id", "=", self.env.company.id),
+            ],
+            {"default_partner_id": self.id, "default_move_type": "out_invoice"},
         )
-        action["domain"] = [
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("company_id", "=", self.env.company.id),
-        ]
-        action["context"] = {"default_partner_id": self.id, "default_move_type": "out_invoice"}
-        return action
 
     def action_retention_view_projects(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("project.open_view_project_all")
-        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.id, "active_test": False}
-        return action
+        return window_action(
+            self.env,
+            "project.open_view_project_all",
+            [("partner_id", "child_of", self.commercial_partner_id.id)],
+            {"default_partner_id": self.id, "active_test": False},
+        )
 
     def action_retention_view_referrals(self):
         self.ensure_one()

@@ -4,6 +4,7 @@ from odoo.tools import format_date
 
 from ...engine.reviews import CADENCES
 from ..profile.res_partner import INTERNAL_GROUPS
+from ..retention_related_count_mixin import related_count
 
 
 class ResPartner(models.Model):
@@ -38,10 +39,8 @@ class ResPartner(models.Model):
         string="Account Reviews",
         groups="customer_retention.group_retention_user",
     )
-    retention_review_count = fields.Integer(
-        string="Reviews",
-        compute="_compute_retention_review_count",
-        groups="customer_retention.group_retention_user",
+    retention_review_count = related_count(
+        "Reviews", "retention.review", "partner_id", "customer_retention.retention_review_action"
     )
 
     @api.depends_context("company")
@@ -52,15 +51,6 @@ class ResPartner(models.Model):
             partner.retention_review_cadence_effective = company._retention_review_cadence(
                 partner.retention_review_cadence, partner.retention_stage
             )
-
-    def _compute_retention_review_count(self):
-        counts = dict(
-            self.env["retention.review"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
-            )
-        )
-        for partner in self:
-            partner.retention_review_count = counts.get(partner.commercial_partner_id._origin, 0)
 
     def action_retention_plan_review(self):
         """Plan a review of this customer for today in the current company, unless one is
@@ -90,11 +80,7 @@ class ResPartner(models.Model):
         return review._get_records_action(name=self.env._("Account Review"))
 
     def action_retention_view_reviews(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_retention.retention_review_action"
-        )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action = self._retention_open_related("retention_review_count")
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 

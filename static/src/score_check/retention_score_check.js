@@ -112,17 +112,19 @@ export class RetentionScoreCheck extends Component {
     }
 
     async onApply() {
+        const { companyId, months, horizon } = this.state;
+        await this.changeWeights(
+            () => this.orm.call("retention.backtest", "apply_calibration", [companyId, months, horizon]),
+            _t("New weights applied; the customers' health scores are being recomputed.")
+        );
+    }
+
+    /** Run a call that changes the weights (the screen busy meanwhile), say so, reload. */
+    async changeWeights(call, message) {
         this.state.busy = true;
         try {
-            await this.orm.call("retention.backtest", "apply_calibration", [
-                this.state.companyId,
-                this.state.months,
-                this.state.horizon,
-            ]);
-            this.notification.add(
-                _t("New weights applied; the customers' health scores are being recomputed."),
-                { type: "success" }
-            );
+            await call();
+            this.notification.add(message, { type: "success" });
             await this.load();
         } finally {
             this.state.busy = false;
@@ -130,17 +132,10 @@ export class RetentionScoreCheck extends Component {
     }
 
     async onRestore(weightSet) {
-        this.state.busy = true;
-        try {
-            await this.orm.call("retention.weight.set", "action_restore", [[weightSet.id]]);
-            this.notification.add(
-                _t("Weights restored; the customers' health scores are being recomputed."),
-                { type: "success" }
-            );
-            await this.load();
-        } finally {
-            this.state.busy = false;
-        }
+        await this.changeWeights(
+            () => this.orm.call("retention.weight.set", "action_restore", [[weightSet.id]]),
+            _t("Weights restored; the customers' health scores are being recomputed.")
+        );
     }
 
     openWeightSets() {
