@@ -9,3 +9,4 @@ from . import res_partner
 from . import project_project
 from . import account_move
 from . import mail_message
+from . import retention_reason_text
