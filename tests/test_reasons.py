@@ -1,7 +1,5 @@
 """Reasons in words: which factor costs the most points, what its facts say, what moved."""
 
-from datetime import date, timedelta
-
 from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odoo.addons.customer_retention.engine import health, reasons
@@ -9,19 +7,25 @@ from odoo.addons.customer_retention.engine.health import (
     DEFAULT_WEIGHTS,
     CustomerFacts,
     ProjectFacts,
-    StageRules,
 )
 from odoo.addons.customer_retention.models.profile.retention_reason_text import (
     factor_change_text,
     reason_text,
 )
 
-TODAY = date(2026, 6, 15)
-RULES = StageRules()
+from .test_health_engine import RULES, TODAY, days_ago
 
 
-def days_ago(n):
-    return TODAY - timedelta(days=n)
+def customer(first, last, dates, contact, **money):
+    """A customer invoiced on ``dates`` distinct days between ``first`` and ``last`` days ago,
+    last contacted ``contact`` days ago."""
+    return CustomerFacts(
+        first_invoice_date=days_ago(first),
+        last_invoice_date=days_ago(last),
+        invoice_date_count=dates,
+        last_contact_date=days_ago(contact),
+        **money,
+    )
 
 
 def main_reason(facts):
@@ -34,44 +38,29 @@ class TestReasonEngine(BaseCase):
     def test_silent_customer_names_the_contact_gap(self):
         # bought monthly, last invoice 10 days ago, nobody talked to them for 150 days:
         # engagement is the only factor below full marks
-        facts = CustomerFacts(
-            first_invoice_date=days_ago(370),
-            last_invoice_date=days_ago(10),
-            invoice_date_count=13,
-            last_contact_date=days_ago(150),
-        )
+        facts = customer(370, 10, 13, 150)
         self.assertEqual(main_reason(facts), ("engagement", "no_contact", {"days": 150}))
 
     def test_overdue_invoice_outweighs_a_short_silence(self):
-        facts = CustomerFacts(
-            first_invoice_date=days_ago(400),
-            last_invoice_date=days_ago(20),
-            invoice_date_count=10,
+        facts = customer(
+            400,
+            20,
+            10,
+            40,
             revenue_12m=10000,
             invoice_count_12m=8,
             overdue_amount=6000,
             overdue_days=45,
-            last_contact_date=days_ago(40),
         )
         self.assertEqual(main_reason(facts), ("payment", "invoice_overdue", {"days": 45}))
 
     def test_late_buyer_names_the_rhythm(self):
         # every ~90 days, nothing for 200 days
-        facts = CustomerFacts(
-            first_invoice_date=days_ago(650),
-            last_invoice_date=days_ago(200),
-            invoice_date_count=6,
-            last_contact_date=days_ago(5),
-        )
+        facts = customer(650, 200, 6, 5)
         self.assertEqual(main_reason(facts), ("recency", "no_invoice", {"days": 200, "rhythm": 90}))
 
     def test_healthy_customer_has_no_reason(self):
-        facts = CustomerFacts(
-            first_invoice_date=days_ago(300),
-            last_invoice_date=days_ago(5),
-            invoice_date_count=10,
-            last_contact_date=days_ago(3),
-        )
+        facts = customer(300, 5, 10, 3)
         self.assertIsNone(main_reason(facts))
 
     def test_delivery_reason_names_the_worst_project(self):
