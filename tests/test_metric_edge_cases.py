@@ -63,7 +63,9 @@ class TestMetricEdgeCases(RetentionAnalyticsCase):
         cls.make_invoice(cls.g, "2026-03-10", 300)
         # H: invoiced and fully refunded in the same month
         invoice_h = cls.make_invoice(cls.h, "2025-09-10", 1000)
-        cls.make_invoice(cls.h, "2025-09-20", 1000, move_type="out_refund", reversed_entry=invoice_h)
+        cls.make_invoice(
+            cls.h, "2025-09-20", 1000, move_type="out_refund", reversed_entry=invoice_h
+        )
         # I: never invoiced, only refunded
         cls.make_invoice(cls.i, "2026-02-05", 400, move_type="out_refund")
         cls.customers |= cls.g | cls.h | cls.i
@@ -124,3 +126,39 @@ class TestMetricEdgeCases(RetentionAnalyticsCase):
             share = partner.with_company(self.company).retention_repeat_revenue_share
             self.assertGreaterEqual(share, 0.0)
             self.assertLessEqual(share, 100.0)
+
+    def test_cohorts_period_zero_is_the_cohort(self):
+        Cohort = self.env["retention.cohort.report"]
+        base = [("company_id", "=", self.company.id)]
+
+        def cell(domain, aggregates):
+            [values] = Cohort._read_group(base + domain, [], aggregates)
+            return values
+
+        # G: first invoiced in March 2026 after a bigger credit note (12-month revenue below
+        # zero): still the cohort's member in its period 0
+        g_zero = [("partner_id", "=", self.g.id), ("granularity", "=", "month")]
+        g_zero += [("period_offset", "=", 0)]
+        self.assertEqual(cell(g_zero, ["active_share:avg", "invoiced_share:avg"]), (100.0, 100.0))
+        # the total's period 0 reads 100 %, in months and quarters
+        for granularity in ("month", "quarter"):
+            zero = [("granularity", "=", granularity), ("period_offset", "=", 0)]
+            self.assertEqual(cell(zero, ["active_share:avg", "invoiced_share:avg"]), (100.0, 100.0))
+        # I (only refunded) is in no cohort
+        self.assertFalse(Cohort.search_count(base + [("partner_id", "=", self.i.id)]))
+        # April 2025 (A, E): in July 2025 A is invoiced, E not; in April 2026 neither, while
+        # A is still active (invoiced in the 12 months before)
+        april = [("granularity", "=", "month"), ("cohort", "=", "2025-04-01")]
+        self.assertEqual(cell(april + [("period_offset", "=", 3)], ["invoiced_share:avg"]), (50.0,))
+        self.assertEqual(
+            cell(april + [("period_offset", "=", 12)], ["invoiced_share:avg", "active_share:avg"]),
+            (0.0, 50.0),
+        )
+
+    def test_cohorts_screen_opens_on_the_whole_history_in_quarters(self):
+        action = self.env.ref("customer_retention.retention_cohort_report_action")
+        self.assertIn("search_default_quarterly", action.context)
+        self.assertNotIn("first_year", action.context)
+        arch = self.env["retention.cohort.report"].get_view(view_type="pivot")
+        self.assertIn('name="invoiced_share"', arch["arch"])
+        self.assertIn('interval="quarter"', arch["arch"])
