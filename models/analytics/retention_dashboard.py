@@ -360,10 +360,12 @@ class RetentionDashboard(models.AbstractModel):
         Partner = self.env["res.partner"].with_company(company)
         domain = [("retention_stage", "=", "at_risk"), *partner_domain]
         order = "retention_revenue_12m desc, id" if money else "retention_health_score, id"
-        everyone = Partner.search(domain, order=order)
-        top = everyone[:LIST_LIMIT]
-        more = len(everyone) - len(top)
-        total = sum(everyone.mapped("retention_revenue_12m")) if money else None
+        top = Partner.search(domain, order=order, limit=LIST_LIMIT)
+        # one grouped query for the count and the total, however many customers are at risk
+        aggregates = ["__count"] + (["retention_revenue_12m:sum"] if money else [])
+        [(count, *total)] = Partner._read_group(domain, [], aggregates)
+        total = (total[0] or 0.0) if money else None
+        more = count - len(top)
         action = self._list_action(self.env._("At-Risk Customers"), "res.partner", domain)
         items = [
             {
@@ -381,7 +383,7 @@ class RetentionDashboard(models.AbstractModel):
             items.append({"more": more, "action": action})
         return {
             "items": items,
-            "count": len(everyone),
+            "count": count,
             "total": total,
             "total_display": self._format(total, "money", company) if money else "",
             "action": action,
