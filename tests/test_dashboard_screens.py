@@ -136,3 +136,12 @@ class TestDashboardScreens(RetentionAnalyticsCase):
         self.assertEqual(data["history"][-1]["action"]["views"][0], [focused.id, "list"])
         columns = self.env["retention.metric.report"].get_view(focused.id, "list")["arch"]
         self.assertLessEqual(columns.count("<field "), 14)
+
+    def test_percentages_use_the_language_decimal_separator(self):
+        self.env["res.lang"]._activate_lang("ka_GE")
+        lang = self.env["res.lang"]._lang_get("ka_GE")
+        dashboard = self.Dashboard.with_context(lang="ka_GE")
+        self.assertEqual(
+            dashboard._format(96.4, "percent", self.company), f"96{lang.decimal_point}4 %"
+        )
+        self.assertEqual(self.Dashboard._format(96.4, "percent", self.company), "96.4 %")

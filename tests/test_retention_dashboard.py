@@ -31,6 +31,8 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
         return {kpi["key"]: kpi for kpi in data["kpis"]}
 
     def test_quarter_kpis_match_the_hand_computed_metrics(self):
+        # the running period's revenue at risk is D's 12-month revenue now (the builder's)
+        self.d.with_company(self.company).sudo().retention_revenue_12m = 1200
         data = self.Dashboard.get_dashboard_data("quarter", self.company.id)
         self.assertEqual(data["period_label"], "Q2 2026")
         self.assertEqual(data["previous_label"], "Q1 2026")

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, formatLang
 
 from ...engine import metrics
 from ...report.retention_metric_report import PERIOD_MONTHS
@@ -277,7 +277,8 @@ class RetentionDashboard(models.AbstractModel):
         if value is None:
             return ""
         if kind == "percent":
-            return f"{value:.1f} %"
+            # the language's decimal separator, as the amounts
+            return f"{formatLang(self.env, value, digits=1)} %"
         if kind == "money":
             return format_amount(self.env, value, company.currency_id)
         return str(int(value))
