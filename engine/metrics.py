@@ -12,7 +12,17 @@ Definitions (the same text is in the README and the screens' help):
 - S: customers active at the start, E: active at the end, N: customers gained in the period
   (active at the end, not at the start: new customers and won-back ones), retained = E - N.
 
-Every rate is a percentage, or None when its base is zero (shown empty, never 0).
+- Repeat and new revenue: the revenue of the period (net of credit notes) of the customers
+  first invoiced before the period (repeat) or in it (new). A customer's first invoice is its
+  first posted customer invoice: credit notes dated before it (a customer refunded before it
+  is ever invoiced, or only refunded) belong to neither part, so they cannot push the share
+  out of range. Repeat revenue share = repeat / (repeat + new), each part counted only when
+  positive (a part that nets to a refund counts as zero).
+
+Every rate is a percentage, or None when its base is zero or negative (shown empty, never 0).
+Rates clamp to their range (the rule, written once in RATE_RANGES): a share of a whole
+(retention, churn, gross revenue retention, repeat revenue) stays within 0-100 %; net revenue
+retention is at least 0 % and has no upper bound (existing customers can more than double).
 """
 
 from dataclasses import dataclass
@@ -30,6 +40,7 @@ class CustomerPeriod:
     repeat: bool = False  # first invoiced in an earlier period
     at_risk: bool = False  # retention stage "at risk" at the end of the period
     revenue_lifetime: float = 0.0  # revenue from the first invoice to the end of the period
+    new: bool = False  # first invoiced in this period
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,29 @@ class Movements:
     churned: float = 0.0  # start revenue of a customer no longer active at the end
 
 
-def ratio(part, base):
-    """part / base in %, None when the base is not positive."""
+#: The range each rate is clamped to, (low, high) in %; None: unbounded.
+RATE_RANGES = {
+    "customer_retention_rate": (0.0, 100.0),
+    "logo_churn_rate": (0.0, 100.0),
+    "revenue_churn_rate": (0.0, 100.0),
+    "gross_revenue_retention": (0.0, 100.0),
+    "net_revenue_retention": (0.0, None),
+    "repeat_revenue_share": (0.0, 100.0),
+}
+
+
+def ratio(part, base, bounds=(None, None)):
+    """part / base in %, None when the base is not positive; clamped to ``bounds`` (low,
+    high; None: unbounded)."""
     if not base or base <= 0:
         return None
-    return 100.0 * part / base
+    value = 100.0 * part / base
+    low, high = bounds
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    return value
 
 
 def revenue_movements(active_start, revenue_start, active_end, revenue_end):
@@ -70,34 +99,44 @@ def revenue_movements(active_start, revenue_start, active_end, revenue_end):
 
 def customer_retention_rate(customers_start, customers_end, customers_gained):
     """(customers at end - customers gained) / customers at start."""
-    return ratio(customers_end - customers_gained, customers_start)
+    return ratio(
+        customers_end - customers_gained, customers_start, RATE_RANGES["customer_retention_rate"]
+    )
 
 
 def logo_churn_rate(customers_start, customers_lost):
     """Customers active at the start and not at the end / customers at start."""
-    return ratio(customers_lost, customers_start)
+    return ratio(customers_lost, customers_start, RATE_RANGES["logo_churn_rate"])
 
 
 def revenue_churn_rate(revenue_start, revenue_churned):
     """12-month revenue of the customers lost / 12-month revenue of the customers at start."""
-    return ratio(revenue_churned, revenue_start)
+    return ratio(revenue_churned, revenue_start, RATE_RANGES["revenue_churn_rate"])
 
 
 def gross_revenue_retention(revenue_start, revenue_churned, revenue_contraction):
     """Start revenue minus churn and contraction, / start revenue (never above 100%)."""
-    return ratio(revenue_start - revenue_churned - revenue_contraction, revenue_start)
+    return ratio(
+        revenue_start - revenue_churned - revenue_contraction,
+        revenue_start,
+        RATE_RANGES["gross_revenue_retention"],
+    )
 
 
 def net_revenue_retention(revenue_start, revenue_churned, revenue_contraction, revenue_expansion):
     """Start revenue minus churn and contraction plus expansion, / start revenue."""
     return ratio(
-        revenue_start - revenue_churned - revenue_contraction + revenue_expansion, revenue_start
+        revenue_start - revenue_churned - revenue_contraction + revenue_expansion,
+        revenue_start,
+        RATE_RANGES["net_revenue_retention"],
     )
 
 
-def repeat_revenue_share(revenue_repeat, revenue_period):
-    """Revenue of the period from customers first invoiced in an earlier period / revenue."""
-    return ratio(revenue_repeat, revenue_period)
+def repeat_revenue_share(revenue_repeat, revenue_new):
+    """Repeat revenue / (repeat + new revenue) of the period, each part counted when positive:
+    within 0-100 %, None when neither part is positive."""
+    repeat, new = max(revenue_repeat or 0.0, 0.0), max(revenue_new or 0.0, 0.0)
+    return ratio(repeat, repeat + new, RATE_RANGES["repeat_revenue_share"])
 
 
 def average_lifetime_value(revenue_lifetime_total, customers):
@@ -123,6 +162,7 @@ def summarize(rows):
         "revenue_churned": 0.0,
         "revenue_period": 0.0,
         "revenue_repeat": 0.0,
+        "revenue_new": 0.0,
         "revenue_at_risk": 0.0,
         "revenue_lifetime": 0.0,
     }
@@ -147,6 +187,8 @@ def summarize(rows):
         totals["revenue_period"] += row.revenue_period
         if row.repeat:
             totals["revenue_repeat"] += row.revenue_period
+        elif row.new:
+            totals["revenue_new"] += row.revenue_period
     return rates(totals)
 
 
@@ -169,7 +211,7 @@ def rates(totals):
             totals["revenue_expansion"],
         ),
         repeat_revenue_share=repeat_revenue_share(
-            totals["revenue_repeat"], totals["revenue_period"]
+            totals["revenue_repeat"], totals.get("revenue_new", 0.0)
         ),
         average_lifetime_value=average_lifetime_value(
             totals["revenue_lifetime"], totals["customers_end"]

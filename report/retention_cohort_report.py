@@ -64,6 +64,16 @@ class RetentionCohortReport(models.Model):
         "customers (each row is 100 when active, 0 when not, and every customer of the cohort "
         "has one row per period, so the average is the share).",
     )
+    invoiced_share = fields.Float(
+        string="Invoiced in Period (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(5, 1),
+        help="Share of the cohort invoiced in the period (revenue net of credit notes above "
+        "zero in that month or quarter). Period 0 is the cohort itself: 100 %. Unlike Still "
+        "Active, which holds for 12 months after any invoice, it falls as soon as customers "
+        "stop buying.",
+    )
     revenue = fields.Monetary(
         readonly=True,
         groups=MONEY_GROUPS,
@@ -178,8 +188,11 @@ class RetentionCohortReport(models.Model):
                    p.retention_account_manager_id AS account_manager_id,
                    p.country_id, p.industry_id,
                    s.granularity, s.cohort, s.period, s.period_offset, s.cohort_size,
-                   s.active::int AS active_count,
-                   100.0 * s.active::int AS active_share,
+                   -- period 0 is the cohort itself (first invoiced then): all of it, even when
+                   -- earlier credit notes keep the 12-month revenue at or below zero
+                   (s.active OR s.period_offset = 0)::int AS active_count,
+                   100.0 * (s.active OR s.period_offset = 0)::int AS active_share,
+                   100.0 * (s.revenue > 0 OR s.period_offset = 0)::int AS invoiced_share,
                    s.revenue,
                    CASE WHEN s.first_revenue > 0
                         THEN 100.0 * s.revenue * s.cohort_size / s.first_revenue

@@ -29,8 +29,11 @@ METRIC_HELP = {
     "net_revenue_retention": "Net revenue retention: the same with expansion: the 12-month "
     "revenue at the end of the customers active at the start / their 12-month revenue at the "
     "start. Above 100% when existing customers grow.",
-    "repeat_revenue_share": "Repeat revenue share: revenue invoiced in the period to customers "
-    "first invoiced in an earlier period / all revenue invoiced in the period.",
+    "repeat_revenue_share": "Repeat revenue share: revenue invoiced in the period (net of "
+    "credit notes) to customers first invoiced in an earlier period / that repeat revenue plus "
+    "the revenue of the customers first invoiced in the period, each part counted when "
+    "positive, so always within 0-100%. Credit notes dated before a customer's first invoice "
+    "(or of a customer only refunded) count in neither part.",
     "revenue_at_risk": "Revenue at risk: the 12-month revenue of the customers in the 'At "
     "Risk' stage at the end of the period (known from the months the daily job ran, as it "
     "needs the health score).",
@@ -138,6 +141,11 @@ class RetentionMetricReport(models.Model):
         "Revenue in Period", "Invoiced in the period, net of credit notes."
     )
     revenue_repeat = money_column("Repeat Revenue", METRIC_HELP["repeat_revenue_share"])
+    revenue_new = money_column(
+        "New Revenue",
+        "Invoiced in the period, net of credit notes, to customers whose first invoice is in "
+        "the period (the other part of the repeat revenue share).",
+    )
     revenue_at_risk = money_column("Revenue at Risk", METRIC_HELP["revenue_at_risk"])
     revenue_lifetime = money_column("Lifetime Revenue", METRIC_HELP["average_lifetime_value"])
 
@@ -160,6 +168,11 @@ class RetentionMetricReport(models.Model):
         return SQL(
             """
             SELECT m.*, c.currency_id,
+                   -- new revenue (engine.metrics: the other part of the repeat revenue share):
+                   -- the customer's first invoice is in the period
+                   CASE WHEN m.first_invoice_month >= m.period_start
+                         AND m.first_invoice_month <= m.period_end
+                        THEN m.revenue_period ELSE 0 END AS revenue_new,
                    p.retention_account_manager_id AS account_manager_id,
                    p.country_id, p.industry_id
             """

@@ -30,3 +30,5 @@ from . import test_backtest
 from . import test_backtest_tour
 from . import test_rule_owners
 from . import test_reasons
+from . import test_metric_edge_cases
+from . import test_dashboard_screens

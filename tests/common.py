@@ -446,8 +446,16 @@ class RetentionAnalyticsCase(RetentionCase):
         def lifetime(partner, month):
             return sum(v for (p, m), v in revenue.items() if p == partner and m <= month)
 
+        # the first invoice (not a credit note) opens the customer's history (engine.metrics)
         firsts = {}
-        for (partner, month), _value in revenue.items():
+        for move in self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("state", "=", "posted"),
+                ("move_type", "=", "out_invoice"),
+            ]
+        ):
+            partner, month = move.commercial_partner_id.id, move.invoice_date.replace(day=1)
             firsts[partner] = min(firsts.get(partner, month), month)
         rows = []
         for partner in self.customers:
@@ -466,6 +474,7 @@ class RetentionAnalyticsCase(RetentionCase):
                     revenue_end=t_end,
                     revenue_period=period,
                     repeat=pid in firsts and firsts[pid] < start,
+                    new=pid in firsts and start <= firsts[pid] <= end,
                     at_risk=partner == self.d,
                     revenue_lifetime=lifetime(pid, end),
                 )

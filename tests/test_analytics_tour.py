@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import RetentionTourCase
+from .common import RETENTION_USER, RetentionTourCase
 
 
 @tagged("post_install", "-at_install")
@@ -31,3 +31,10 @@ class TestAnalyticsTour(RetentionTourCase):
     def test_dashboard_and_cohorts(self):
         self.assertEqual(self.risky.with_company(self.env.company).retention_stage, "at_risk")
         self.start_tour("/odoo", "customer_retention_analytics_tour", login="admin")
+
+    def test_dashboard_without_invoicing_rights(self):
+        """Issue #17: the at-risk panel is shown to a Retention user without invoicing rights,
+        without amounts."""
+        user = self.new_company_user("tour_no_money", f"base.group_user,{RETENTION_USER}")
+        self.assertFalse(user.has_group("account.group_account_invoice"))
+        self.start_tour("/odoo", "customer_retention_dashboard_no_money_tour", login=user.login)

@@ -31,6 +31,8 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
         return {kpi["key"]: kpi for kpi in data["kpis"]}
 
     def test_quarter_kpis_match_the_hand_computed_metrics(self):
+        # the running period's revenue at risk is D's 12-month revenue now (the builder's)
+        self.d.with_company(self.company).sudo().retention_revenue_12m = 1200
         data = self.Dashboard.get_dashboard_data("quarter", self.company.id)
         self.assertEqual(data["period_label"], "Q2 2026")
         self.assertEqual(data["previous_label"], "Q1 2026")
@@ -69,7 +71,12 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
 
         self.assertEqual(len(rows("customer_retention_rate")), 5)
         self.assertEqual(rows("logo_churn_rate").partner_id, self.b | self.e)
-        self.assertEqual(rows("revenue_at_risk").partner_id, self.d)
+        # revenue at risk of the running period: the customers at risk now (the list below)
+        at_risk = kpis["revenue_at_risk"]["action"]
+        self.assertEqual(at_risk["res_model"], "res.partner")
+        self.assertEqual(
+            self.env["res.partner"].with_company(self.company).search(at_risk["domain"]), self.d
+        )
         self.assertEqual(rows("customers_end").partner_id, self.a | self.c | self.d | self.f)
 
     def test_history_curve_and_lists(self):

@@ -43,7 +43,7 @@ class TestRetentionMetricsEngine(BaseCase):
             # lost: 12-month revenue 600 at the start
             C(True, False, 600, 0, revenue_period=0, repeat=True),
             # new this period: 300 invoiced, not repeat
-            C(False, True, 0, 300, revenue_period=300, repeat=False, revenue_lifetime=300),
+            C(False, True, 0, 300, revenue_period=300, new=True, revenue_lifetime=300),
             # won back this period: invoiced before, so its revenue is repeat revenue
             C(False, True, 0, 200, revenue_period=200, repeat=True, revenue_lifetime=1200),
         ]
@@ -70,7 +70,7 @@ class TestRetentionMetricsEngine(BaseCase):
 
     def test_undefined_rates_are_none(self):
         """No customer at the start, no revenue: the rates are undefined, not 0, no crash."""
-        result = metrics.summarize([C(False, True, 0, 300, revenue_period=300)])
+        result = metrics.summarize([C(False, True, 0, 300, revenue_period=300, new=True)])
         self.assertIsNone(result["customer_retention_rate"])
         self.assertIsNone(result["logo_churn_rate"])
         self.assertIsNone(result["gross_revenue_retention"])

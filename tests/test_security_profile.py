@@ -425,7 +425,9 @@ class TestMoneyInDisguise(TrustCase):
         Dashboard = self.env["retention.dashboard"]
         data = Dashboard.with_user(self.retention_user).get_dashboard_data("month")
         self.assertFalse(data["money"])
-        self.assertEqual(data["at_risk"], [])
+        # the customers at risk are listed (issue #17), without their revenue
+        self.assertTrue(all(not item.get("revenue") for item in data["at_risk"]))
+        self.assertEqual(data["at_risk_total"], "")
         self.assertEqual(
             {kpi["key"] for kpi in data["kpis"]},
             {"customer_retention_rate", "logo_churn_rate", "customers_end"},

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, formatLang
 
 from ...engine import metrics
 from ...report.retention_metric_report import PERIOD_MONTHS
@@ -51,6 +51,7 @@ MONEY_FIELDS = [
     "revenue_churned",
     "revenue_period",
     "revenue_repeat",
+    "revenue_new",
     "revenue_at_risk",
     "revenue_lifetime",
 ]
@@ -149,12 +150,35 @@ class RetentionDashboard(models.AbstractModel):
                     ),
                 }
             )
+        # periods before the first one with data are left out (a year view of a company with
+        # two years of history shows two bars, not ten empty ones); the running period stays
+        while len(history) > 1 and fields.Date.to_date(history[0]["period_start"]) not in by_period:
+            history.pop(0)
         current_figures = metrics.rates(by_period.get(current) or self._empty_totals())
         previous_start = current - step
         previous_figures = metrics.rates(by_period.get(previous_start) or self._empty_totals())
         if not self._health_known(company, previous_start, period_type, today):
             previous_figures["revenue_at_risk"] = None
+        partner_domain = self._partner_filter_domain(filters or {})
+        at_risk = self._at_risk_customers(company, money, partner_domain)
+        if money:
+            # one definition on one screen: the card of the running period sums the list below
+            # it (the customers at risk now, their 12-month revenue now); earlier periods keep
+            # what was stored at their end
+            current_figures["revenue_at_risk"] = at_risk["total"]
         kpis = self._kpis(company, money, current_figures, previous_figures, base_domain, current)
+        for kpi in kpis:
+            if kpi["key"] == "revenue_at_risk":
+                kpi["action"] = at_risk["action"]
+                kpi["help"] = " ".join(
+                    (
+                        kpi["help"],
+                        self.env._(
+                            "The running period shows the customers at risk now and their "
+                            "12-month revenue now: the total of the Revenue at risk list."
+                        ),
+                    )
+                )
         return {
             "company_id": company.id,
             "companies": [{"id": c.id, "name": c.name} for c in self.env.user.company_ids],
@@ -164,10 +188,13 @@ class RetentionDashboard(models.AbstractModel):
             "money": money,
             "kpis": kpis,
             "history": history,
-            "at_risk": self._at_risk_customers(company, money) if money else [],
-            "reviews": self._upcoming_reviews(company, today),
-            "renewals": self._upcoming_renewals(company, today),
-            "stages": self._stage_distribution(company),
+            "at_risk": at_risk["items"],
+            "at_risk_count": at_risk["count"],
+            "at_risk_total": at_risk["total_display"],
+            "at_risk_action": at_risk["action"],
+            "reviews": self._upcoming_reviews(company, today, partner_domain),
+            "renewals": self._upcoming_renewals(company, today, partner_domain),
+            "stages": self._stage_distribution(company, partner_domain),
             "filter_options": self._filter_options(company),
             "filters": filters or {},
         }
@@ -189,6 +216,26 @@ class RetentionDashboard(models.AbstractModel):
         if filters.get("category_id"):
             domain.append(("category_ids", "in", [int(filters["category_id"])]))
         return domain
+
+    @api.model
+    def _partner_filter_domain(self, filters, prefix=""):
+        """The dashboard's filters as a domain on the customers (res.partner), or on a model
+        pointing to them through ``prefix`` (e.g. "partner_id.commercial_partner_id.")."""
+        domain = []
+        for key, field in (
+            ("account_manager_id", "retention_account_manager_id"),
+            ("country_id", "country_id"),
+            ("industry_id", "industry_id"),
+        ):
+            if filters.get(key):
+                domain.append((prefix + field, "=", int(filters[key])))
+        if filters.get("category_id"):
+            domain.append((prefix + "category_id", "in", [int(filters["category_id"])]))
+        return domain
+
+    @staticmethod
+    def _prefixed(domain, prefix):
+        return [(prefix + leaf[0], *leaf[1:]) for leaf in domain]
 
     @api.model
     def _period_totals(self, domain, starts, money):
@@ -230,7 +277,8 @@ class RetentionDashboard(models.AbstractModel):
         if value is None:
             return ""
         if kind == "percent":
-            return f"{value:.1f} %"
+            # the language's decimal separator, as the amounts
+            return f"{formatLang(self.env, value, digits=1)} %"
         if kind == "money":
             return format_amount(self.env, value, company.currency_id)
         return str(int(value))
@@ -271,7 +319,16 @@ class RetentionDashboard(models.AbstractModel):
             "type": "ir.actions.act_window",
             "name": name,
             "res_model": "retention.metric.report",
-            "views": [[False, "list"], [False, "pivot"], [False, "graph"]],
+            "views": [
+                [
+                    self.env.ref(
+                        "customer_retention.retention_metric_report_view_list_dashboard"
+                    ).id,
+                    "list",
+                ],
+                [False, "pivot"],
+                [False, "graph"],
+            ],
             "domain": domain,
             "context": {"search_default_group_period": 0},
         }
@@ -296,41 +353,50 @@ class RetentionDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _at_risk_customers(self, company, money):
-        """The customers at risk now, by 12-month revenue (largest first): the first ones
-        sorted by PostgreSQL, and how many more there are."""
+    def _at_risk_customers(self, company, money, partner_domain=()):
+        """The customers at risk now (with the dashboard's filters): the first ones, by
+        12-month revenue (largest first) for those who may see revenue, else by health score
+        (lowest first); how many there are and, with money rights, their 12-month revenue now
+        (the Revenue at Risk card of the running period)."""
         Partner = self.env["res.partner"].with_company(company)
-        domain = [("retention_stage", "=", "at_risk")]
-        top = Partner.search(domain, order="retention_revenue_12m desc, id", limit=LIST_LIMIT)
-        more = Partner.search_count(domain) - len(top) if len(top) == LIST_LIMIT else 0
-        return [
+        domain = [("retention_stage", "=", "at_risk"), *partner_domain]
+        order = "retention_revenue_12m desc, id" if money else "retention_health_score, id"
+        top = Partner.search(domain, order=order, limit=LIST_LIMIT)
+        # one grouped query for the count and the total, however many customers are at risk
+        aggregates = ["__count"] + (["retention_revenue_12m:sum"] if money else [])
+        [(count, *total)] = Partner._read_group(domain, [], aggregates)
+        total = (total[0] or 0.0) if money else None
+        more = count - len(top)
+        action = self._list_action(self.env._("At-Risk Customers"), "res.partner", domain)
+        items = [
             {
                 "id": p.id,
                 "name": p.display_name,
                 "health": p.retention_health_score,
-                "revenue": format_amount(self.env, p.retention_revenue_12m, company.currency_id),
+                "revenue": format_amount(self.env, p.retention_revenue_12m, company.currency_id)
+                if money
+                else "",
                 "action": self._record_action(p),
             }
             for p in top
-        ] + (
-            [
-                {
-                    "more": more,
-                    "action": self._list_action(
-                        self.env._("At-Risk Customers"), "res.partner", domain
-                    ),
-                }
-            ]
-            if more
-            else []
-        )
+        ]
+        if more:
+            items.append({"more": more, "action": action})
+        return {
+            "items": items,
+            "count": count,
+            "total": total,
+            "total_display": self._format(total, "money", company) if money else "",
+            "action": action,
+        }
 
     @api.model
-    def _upcoming_reviews(self, company, today):
+    def _upcoming_reviews(self, company, today, partner_domain=()):
         domain = [
             ("company_id", "=", company.id),
             ("state", "=", "planned"),
             ("date_planned", "<=", today + timedelta(days=UPCOMING_DAYS)),
+            *self._prefixed(partner_domain, "partner_id."),
         ]
         Review = self.env["retention.review"]
         reviews = Review.search(domain, order="date_planned, id", limit=LIST_LIMIT)
@@ -356,17 +422,19 @@ class RetentionDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _upcoming_renewals(self, company, today):
+    def _upcoming_renewals(self, company, today, customer_domain=()):
         horizon = today + timedelta(days=UPCOMING_DAYS)
         partner_domain = [
             ("retention_renewal_date", ">=", today),
             ("retention_renewal_date", "<=", horizon),
             ("company_id", "in", [company.id, False]),
+            *customer_domain,
         ]
         project_domain = [
             ("retention_renewal_date", ">=", today),
             ("retention_renewal_date", "<=", horizon),
             ("company_id", "in", [company.id, False]),
+            *self._prefixed(customer_domain, "partner_id.commercial_partner_id."),
         ]
         partners = self.env["res.partner"].search(partner_domain, order="retention_renewal_date")
         projects = self.env["project.project"].search(
@@ -405,9 +473,9 @@ class RetentionDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _stage_distribution(self, company):
+    def _stage_distribution(self, company, partner_domain=()):
         Partner = self.env["res.partner"].with_company(company)
-        domain = [("retention_stage", "!=", False)]
+        domain = [("retention_stage", "!=", False), *partner_domain]
         counts = dict(Partner._read_group(domain, ["retention_stage"], ["__count"]))
         labels = dict(Partner._fields["retention_stage"]._description_selection(self.env))
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -417,7 +485,9 @@ class RetentionDashboard(models.AbstractModel):
         result = []
         for stage, label in labels.items():
             count = counts.get(stage, 0)
-            stage_action = dict(action, name=label, domain=[("retention_stage", "=", stage)])
+            stage_action = dict(
+                action, name=label, domain=[("retention_stage", "=", stage), *partner_domain]
+            )
             stage_action["views"] = [[False, "list"], [False, "kanban"], [False, "form"]]
             stage_action.pop("view_id", None)
             result.append(

@@ -704,10 +704,15 @@ class RetentionProfileBuilder(models.AbstractModel):
             "retention_revenue_12m": customer.revenue_12m,
             "retention_revenue_prev_12m": customer.revenue_prev_12m,
             "retention_revenue_lifetime": lifetime,
-            "retention_repeat_revenue_share": (
-                round(100.0 * invoice.get("repeat_revenue", 0.0) / lifetime, 1)
-                if lifetime > 0
-                else 0.0
+            # the repeat share of engine.metrics: after the first invoice against the rest,
+            # each part counted when positive (0-100 %, credit notes cannot push it out)
+            "retention_repeat_revenue_share": round(
+                metrics.repeat_revenue_share(
+                    invoice.get("repeat_revenue", 0.0),
+                    lifetime - invoice.get("repeat_revenue", 0.0),
+                )
+                or 0.0,
+                1,
             ),
             "retention_overdue_amount": customer.overdue_amount,
             "retention_overdue_days": customer.overdue_days,

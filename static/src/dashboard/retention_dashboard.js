@@ -4,6 +4,7 @@ import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { formatFloat } from "@web/core/utils/numbers";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 
@@ -66,7 +67,10 @@ export class RetentionDashboard extends Component {
     }
 
     formatPercent(value) {
-        return value === null || value === undefined ? "" : `${value.toFixed(1)} %`;
+        // the user's decimal separator, as the amounts (Georgian: 96,4 %)
+        return value === null || value === undefined
+            ? ""
+            : `${formatFloat(value, { digits: [false, 1] })} %`;
     }
 
     async onPeriodType(key) {

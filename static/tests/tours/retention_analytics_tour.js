@@ -29,6 +29,14 @@ registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
             trigger: '.o_retention_at_risk li:contains("Tour Analytics Risky")',
         },
         {
+            content: "The chart says what its two numbers are: retention above, NRR below",
+            trigger: '.o_retention_curve_legend:contains("NRR")',
+        },
+        {
+            content: "The second number of a bar is labelled NRR",
+            trigger: '.o_retention_curve_nrr:contains("NRR")',
+        },
+        {
             content: "Open the active customers behind the figure",
             trigger: ".o_retention_kpi_customers_end",
             run: "click",
@@ -61,8 +69,35 @@ registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
             trigger: ".o_pivot .o_pivot_header_cell_opened, .o_pivot th.o_pivot_header_cell_opened",
         },
         {
+            content: "The share of customers invoiced in the period is shown",
+            trigger: '.o_pivot th:contains("Invoiced in Period (%)")',
+        },
+        {
             content: "The share of customers still active is shown",
             trigger: '.o_pivot th:contains("Still Active (%)")',
+        },
+    ],
+});
+
+/**
+ * An account manager without invoicing rights sees the customers at risk, without amounts.
+ */
+registry.category("web_tour.tours").add("customer_retention_dashboard_no_money_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openRetentionApp(),
+        {
+            content: "The at-risk panel is shown, named for customers, not revenue",
+            trigger: '.o_retention_at_risk .card-header:contains("Customers at risk")',
+        },
+        {
+            content: "The customer at risk is listed with its health score",
+            trigger: '.o_retention_at_risk li:contains("Tour Analytics Risky") .badge',
+        },
+        {
+            content: "No amount in the panel, no NRR in the chart",
+            trigger:
+                ".o_retention_dashboard:not(:has(.o_retention_at_risk_total)):not(:has(.o_retention_curve_nrr))",
         },
     ],
 });
