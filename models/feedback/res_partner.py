@@ -47,3 +47,11 @@ class ResPartner(models.Model):
         Feedback = self.env["retention.feedback"]
         feedback = Feedback._request(self, origin="manual")
         return Feedback._notify_requested(feedback)
+
+    def _retention_hand_over_records(self):
+        records = super()._retention_hand_over_records()
+        # sudo: the customer's requests, whatever the writer may read (see the caller)
+        records["retention.feedback"] = set(
+            self.env["retention.feedback"].sudo().search([("partner_id", "=", self.id)]).ids
+        )
+        return records

@@ -27,3 +27,11 @@ class ResPartner(models.Model):
     def action_retention_view_followups(self):
         """The follow-ups fired for this customer and its projects, invoices and reviews."""
         return self._retention_open_related("retention_followup_count")
+
+    def _retention_hand_over_records(self):
+        """The records follow-up rules fired on for this customer (projects, invoices...)."""
+        records = super()._retention_hand_over_records()
+        logs = self.env["retention.followup.log"].sudo().search([("partner_id", "=", self.id)])
+        for log in logs:
+            records.setdefault(log.res_model, set()).add(log.res_id)
+        return records

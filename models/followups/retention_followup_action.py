@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
 
 from ..profile.res_partner import can_look_after
 
@@ -259,12 +260,12 @@ class RetentionFollowupAction(models.Model):
         return values, user
 
     def _activity_result(self, activity, user):
+        """What the log says it created: names and dates, no ids (issue #17)."""
         return self.env._(
-            "Activity %(activity)s for %(user)s, due %(date)s (id %(id)s)",
+            "Activity %(activity)s for %(user)s, due %(date)s",
             activity=self.summary or self.activity_type_id.name,
             user=user.name,
-            date=activity.date_deadline,
-            id=activity.id,
+            date=format_date(self.env, activity.date_deadline),
         )
 
     def _execute_plan(self, record, customer, today):
@@ -283,17 +284,31 @@ class RetentionFollowupAction(models.Model):
             }
         ).action_schedule_plan()
         record.invalidate_recordset(["activity_ids"])
-        created = sorted(set(record.activity_ids.ids) - before)
+        created = self.env["mail.activity"].browse(sorted(set(record.activity_ids.ids) - before))
         return self.env._(
-            "Plan %(plan)s launched: activities %(ids)s",
+            "Plan %(plan)s launched: %(activities)s",
             plan=plan.name,
-            ids=", ".join(map(str, created)) or "-",
+            activities="; ".join(
+                self.env._(
+                    "%(activity)s for %(user)s, due %(date)s",
+                    activity=activity.summary or activity.activity_type_id.name,
+                    user=activity.user_id.name or "-",
+                    date=format_date(self.env, activity.date_deadline),
+                )
+                for activity in created
+            )
+            or "-",
         )
 
     def _execute_email(self, record):
-        mail_id = self.template_id.send_mail(record.id)
+        mail = self.env["mail.mail"].browse(self.template_id.send_mail(record.id))
+        recipients = ", ".join(
+            [*mail.recipient_ids.mapped("display_name"), *filter(None, [mail.email_to])]
+        )
         return self.env._(
-            "Email %(template)s queued (mail id %(id)s)", template=self.template_id.name, id=mail_id
+            "Email %(template)s queued to %(recipients)s",
+            template=self.template_id.name,
+            recipients=recipients or "-",
         )
 
     def _resolve_assignee(self, record, customer):

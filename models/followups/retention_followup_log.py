@@ -123,9 +123,25 @@ class RetentionFollowupLog(models.Model):
         return True
 
     def action_open_record(self):
+        """A row of the log opens its record (issue #17); the log itself when the record is
+        gone or the user may not read it."""
         self.ensure_one()
         self.check_access("read")
-        return self.env[self.res_model].browse(self.res_id)._get_records_action()
+        if self.record_ref:
+            record = self.env[self.res_model].browse(self.res_id)
+            if record._filtered_access("read"):
+                return record._get_records_action()
+        return self.action_open_log()
+
+    def action_open_log(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
     # ------------------------------------------------------------------
     # Execution

@@ -1,0 +1,229 @@
+"""Screens that hold together (issue #17): the Health smart button opens the score's
+breakdown, unanswered feedback has no score, a new account manager takes over the open
+retention work, the follow-up log names what it created and opens its record."""
+
+from pathlib import Path
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import (
+    RETENTION_USER,
+    TODAY,
+    FeedbackCase,
+    FollowupCase,
+    RetentionCase,
+    load_source,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestHealthButton(RetentionCase):
+    def test_health_button_opens_the_breakdown(self):
+        self.make_invoice(self.customer, "2026-05-10", 1000)
+        self.recompute()
+        user = self.new_company_user("hb_user", f"base.group_user,{RETENTION_USER}")
+        form = self.env["res.partner"].with_user(user).get_views([(False, "form")])
+        arch = form["views"]["form"]["arch"]
+        self.assertIn('name="action_retention_view_health"', arch)
+        action = self.contact.with_user(user).action_retention_view_health()
+        self.assertEqual(action["res_model"], "res.partner")
+        self.assertEqual(action["res_id"], self.customer.id)
+        self.assertEqual(action["target"], "new")
+        view = self.env["ir.ui.view"].browse(action["views"][0][0])
+        self.assertEqual(view, self.env.ref("customer_retention.res_partner_view_form_retention_health"))
+        dialog = self.env["res.partner"].with_user(user).get_views(action["views"])
+        dialog_arch = dialog["views"]["form"]["arch"]
+        self.assertIn('name="retention_health_explanation"', dialog_arch)
+        self.assertIn('name="action_retention_recompute"', dialog_arch)
+        self.assertIn('name="action_retention_view_invoices"', dialog_arch)
+        # the breakdown the dialog shows: the factor table of this customer
+        explanation = self.customer.with_user(user).retention_health_explanation
+        self.assertIn("<table", explanation)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestUnansweredFeedbackHasNoScore(FeedbackCase):
+    def stored_score(self, feedback):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT score FROM retention_feedback WHERE id = %s", [feedback.id])
+        return self.env.cr.fetchone()[0]
+
+    def test_empty_until_answered_and_left_out_of_averages(self):
+        waiting = self.request()
+        self.assertIsNone(self.stored_score(waiting))
+        self.assertFalse(waiting.read(["score"])[0]["score"])
+        zero = self.request(self.other_customer)
+        zero._answer(0)
+        self.assertEqual(self.stored_score(zero), 0, "an NPS of 0 is an answer, kept as 0")
+        self.assertEqual(zero.score, 0)
+        eight = self.request()
+        eight._answer(8)
+        groups = self.Feedback._read_group(
+            [("id", "in", (waiting | zero | eight).ids)], [], ["score:avg"]
+        )
+        self.assertEqual(groups[0][0], 4.0, "the unanswered request is not averaged in as 0")
+        only_waiting = self.Feedback._read_group([("id", "=", waiting.id)], [], ["score:avg"])
+        self.assertFalse(only_waiting[0][0])
+        # the list shows no score for it
+        arch = self.Feedback.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn("name=\"score\" invisible=\"state != 'answered'\"", arch)
+
+    def test_upgrade_clears_the_zero_of_unanswered_requests(self):
+        waiting, answered = self.request(), self.request(self.other_customer)
+        answered._answer(0)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE retention_feedback SET score = 0 WHERE id = %s", [waiting.id])
+        step = load_source(
+            MIGRATIONS / "18.0.1.4.0" / "post-feedback_score_null.py", "migration_feedback_null"
+        )
+        step.migrate(self.env.cr, "18.0.1.3.0")
+        self.env.invalidate_all()
+        self.assertIsNone(self.stored_score(waiting))
+        self.assertEqual(self.stored_score(answered), 0)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestAccountManagerHandOver(FollowupCase):
+    def test_open_retention_activities_follow_the_new_manager(self):
+        rule = self.make_rule("no_contact", days=30)
+        self.set_figures(
+            self.customer, retention_stage="active", retention_last_contact_date="2026-05-01"
+        )
+        project = self.make_project()
+        project_rule = self.make_rule("project_start")
+        rule._run()
+        project_rule._run()
+        on_customer = self.activities(self.customer)
+        on_project = self.activities(project)
+        self.assertEqual((on_customer | on_project).user_id, self.account_manager)
+        manual = self.customer.activity_schedule(
+            "mail.mail_activity_data_todo", summary="Own note", user_id=self.account_manager.id
+        )
+        manual.automated = False
+        other = self.activities(self.other_customer)
+        review = self.env["retention.review"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_planned": "2026-07-01",
+                "user_id": self.account_manager.id,
+            }
+        )
+        self.customer.retention_account_manager_id = self.named_user
+        self.assertEqual(on_customer.user_id, self.named_user)
+        self.assertEqual(on_project.user_id, self.named_user)
+        self.assertEqual(review.user_id, self.named_user)
+        self.assertEqual(review.activity_ids.user_id, self.named_user)
+        self.assertEqual(manual.user_id, self.account_manager, "a hand-made activity stays")
+        self.assertFalse(other.filtered(lambda a: a.user_id == self.named_user))
+        note = self.customer.message_ids[:1]
+        self.assertIn("moved from Ana Account to Nika Named", note.body)
+
+    def test_account_manager_change_by_a_retention_user(self):
+        rule = self.make_rule("no_contact", days=30)
+        self.set_figures(
+            self.customer, retention_stage="active", retention_last_contact_date="2026-05-01"
+        )
+        rule._run()
+        activities = self.activities(self.customer)
+        self.assertTrue(activities)
+        editor = self.new_company_user(
+            "fu_editor", f"base.group_user,base.group_partner_manager,{RETENTION_USER}"
+        )
+        self.customer.with_user(editor).retention_account_manager_id = self.named_user
+        self.assertEqual(activities.user_id, self.named_user)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestFollowupLogNames(FollowupCase):
+    def test_plan_log_names_the_activities_and_opens_the_project(self):
+        rule = self.make_rule(
+            "project_start",
+            [
+                {
+                    "action_type": "plan",
+                    "plan_id": self.env.ref("customer_retention.mail_activity_plan_kickoff").id,
+                    "assignee": "project_manager",
+                }
+            ],
+        )
+        project = self.make_project()
+        rule._run()
+        log = self.logs(rule)
+        self.assertEqual(log.state, "done", log.error)
+        self.assertIn("Pati Project", log.result)
+        self.assertNotIn("activities ", log.result)
+        for activity in project.activity_ids:
+            self.assertNotIn(f"{activity.id}", log.result.split(":", 1)[1].replace("2026", ""))
+        action = log.with_user(self.project_manager).action_open_record()
+        self.assertEqual(action["res_model"], "project.project")
+        self.assertEqual(action["res_id"], project.id)
+        arch = self.Log.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('action="action_open_record"', arch)
+
+    def test_activity_log_has_no_id_and_a_gone_record_opens_the_log(self):
+        rule = self.make_rule("project_start")
+        project = self.make_project()
+        rule._run()
+        log = self.logs(rule)
+        activity = self.activities(project)
+        self.assertIn("Ana Account", log.result)
+        self.assertNotIn(f"id {activity.id}", log.result)
+        project.sudo().write({"active": False, "partner_id": False})
+        project.sudo().unlink()
+        action = log.action_open_record()
+        self.assertEqual((action["res_model"], action["res_id"]), (self.Log._name, log.id))
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestRefreshAtOnce(FeedbackCase):
+    """A call logged or a feedback answer refreshes the figures within a minute, as posting an
+    invoice does: the customer is queued (the form says a refresh is pending) and the refresh
+    job woken."""
+
+    def triggers(self):
+        cron = self.env.ref("customer_retention.ir_cron_retention_refresh_changed")
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
+    def unqueue(self):
+        self.env.flush_all()
+        self.env.cr.execute("DELETE FROM retention_profile_queue")
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+
+    def test_logging_a_call_refreshes_soon(self):
+        self.make_invoice(self.customer, "2026-05-10", 1000)
+        self.recompute()
+        self.unqueue()
+        before = self.triggers()
+        call = self.customer.activity_schedule(
+            "mail.mail_activity_data_call", user_id=self.account_manager.id
+        )
+        self.assertFalse(self.customer.retention_refresh_pending, "a planned call is no contact")
+        call.with_user(self.account_manager).action_feedback(feedback="Talked about renewal")
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+        self.assertTrue(self.customer.retention_refresh_pending)
+        self.assertGreater(self.triggers(), before)
+        # the job then counts the call as the last contact
+        self.env["retention.profile.builder"]._process_queue()
+        self.customer.invalidate_recordset()
+        self.assertEqual(str(self.customer.retention_last_contact_date), TODAY)
+        self.assertFalse(self.customer.retention_refresh_pending)
+
+    def test_feedback_answer_refreshes_soon(self):
+        feedback = self.request()
+        self.unqueue()
+        before = self.triggers()
+        feedback._answer(9)
+        self.customer.invalidate_recordset(["retention_refresh_pending"])
+        self.assertTrue(self.customer.retention_refresh_pending)
+        self.assertGreater(self.triggers(), before)
+        arch = self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("o_retention_refresh_pending", arch)
