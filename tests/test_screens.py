@@ -227,3 +227,89 @@ class TestRefreshAtOnce(FeedbackCase):
         self.assertGreater(self.triggers(), before)
         arch = self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn("o_retention_refresh_pending", arch)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestRulePreview(FollowupCase):
+    def test_new_rule_shows_what_it_would_catch_and_includes_older_events(self):
+        self.set_figures(
+            self.customer, retention_stage="active", retention_last_contact_date="2026-01-01"
+        )
+        self.set_figures(
+            self.other_customer, retention_stage="active", retention_last_contact_date="2026-06-01"
+        )
+        rule = self.make_rule("no_contact", days=30, date_from=TODAY)
+        # silent since January: due on 31 January, before Events From (today)
+        self.assertEqual(rule.preview_customer_count, 0)
+        self.assertEqual(rule.preview_older_count, 1)
+        self.assertEqual(str(rule.preview_older_from), "2026-01-31")
+        arch = self.Rule.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_include_older_events"', arch)
+        self.assertFalse(self.Log.search([("rule_id", "=", rule.id)]), "a preview records nothing")
+        rule.action_include_older_events()
+        self.assertEqual(str(rule.date_from), "2026-01-31")
+        rule.invalidate_recordset(["preview_customer_count", "preview_older_count"])
+        self.assertEqual(rule.preview_customer_count, 1)
+        self.assertEqual(rule.preview_older_count, 0)
+        rule._run()
+        self.assertEqual(self.logs(rule).partner_id, self.customer)
+
+    def test_a_bad_filter_shows_no_count(self):
+        rule = self.make_rule("no_contact", days=30)
+        self.set_figures(
+            self.customer, retention_stage="active", retention_last_contact_date="2026-05-01"
+        )
+        self.assertEqual(rule.preview_customer_count, 1)
+        # a filter the form refuses, stored before (e.g. a field since removed)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE retention_followup_rule SET partner_domain = %s WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", rule.id],
+        )
+        rule.invalidate_recordset()
+        self.assertEqual(rule.preview_customer_count, 0)
+
+    def test_filter_match_count_counts_customers_not_contacts(self):
+        Partner = self.env["res.partner"]
+        ids = [self.customer.id, self.contact.id, self.other_customer.id]
+        self.assertEqual(Partner.search_count([("id", "in", ids)]), 3)
+        counting = Partner.with_context(retention_count_customers=True)
+        self.assertEqual(counting.search_count([("id", "in", ids)]), 2)
+        arch = self.Rule.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("retention_count_customers", arch)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestWeightChangeKeepsTheTrend(RetentionCase):
+    def test_new_weights_are_not_a_customer_getting_worse(self):
+        self.make_invoice(self.customer, "2026-05-10", 1000)
+        self.recompute()
+        before = self.customer.retention_health_score
+        self.assertFalse(self.customer.retention_health_trend)
+        # engagement only (no contact yet): the score moves because of the settings alone
+        self.company.write(
+            {
+                "retention_weight_recency": 0,
+                "retention_weight_trend": 0,
+                "retention_weight_payment": 0,
+                "retention_weight_satisfaction": 0,
+                "retention_weight_delivery": 0,
+                "retention_weight_engagement": 100,
+            }
+        )
+        self.assertTrue(self.company.retention_weights_changed_on)
+        self.recompute()
+        self.customer.invalidate_recordset()
+        self.assertNotEqual(self.customer.retention_health_score, before)
+        self.assertFalse(self.customer.retention_health_trend, "no Falling for a weight change")
+        self.assertIn("weights changed on", self.customer.retention_health_explanation)
+        # a real change afterwards counts again
+        after_weights = self.customer.retention_health_score
+        self.customer.message_post(body="Called", message_type="comment")
+        self.recompute()
+        self.customer.invalidate_recordset()
+        if self.customer.retention_health_score != after_weights:
+            self.assertEqual(self.customer.retention_health_trend, "up")
+            self.assertEqual(self.customer.retention_health_score_prev, after_weights)

@@ -1,10 +1,11 @@
 import json
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, formatLang
 
 from ...engine.health import FACTORS
 from ..ui_actions import window_action
@@ -45,6 +46,8 @@ RETENTION_USER_FIELDS = frozenset(
 #: Context key of callers writing every field of a contact at once (the contact merge): the
 #: fields above are left out instead of refused. Leaving a value out gives a caller nothing.
 DROP_PROTECTED_KEY = "retention_drop_protected_fields"
+#: How long the explanation says that the weights changed.
+WEIGHTS_NOTE_DURATION = timedelta(days=30)
 #: Health factors computed from revenue and debts: their scores and points are money figures.
 MONEY_FACTORS = ("trend", "payment")
 #: Customers recomputed at most by one click of "Recompute now" (the job does the rest).
@@ -490,7 +493,15 @@ class ResPartner(models.Model):
                     "<td class='text-end %s'><b>%s</b></td><td class='text-end'>%s%%</td>"
                     "<td class='text-end'>%s</td></tr>"
                 )
-                % (label, hint, css, score, round(data["share"]), f"{data['points']:.1f}")
+                % (
+                    label,
+                    hint,
+                    css,
+                    score,
+                    round(data["share"]),
+                    # in the reader's language (decimal comma in Georgian), as amounts are
+                    formatLang(self.env, data["points"], digits=1),
+                )
             )
         header = Markup(
             "<table class='table table-sm o_retention_factors'><thead><tr><th>%s</th>"
@@ -502,7 +513,18 @@ class ResPartner(models.Model):
             self.env._("Weight share"),
             self.env._("Points"),
         )
-        return header + Markup("").join(rows) + Markup("</tbody></table>")
+        table = header + Markup("").join(rows) + Markup("</tbody></table>")
+        changed_on = self.env.company.sudo().retention_weights_changed_on
+        if changed_on and fields.Datetime.now() - changed_on < WEIGHTS_NOTE_DURATION:
+            # a settings change is not a customer getting worse: say why a score moved
+            table += Markup("<p class='text-muted small o_retention_weights_changed'>%s</p>") % (
+                self.env._(
+                    "The health score weights changed on %(date)s: the scores follow the new "
+                    "weights, and that change does not count in the health trend.",
+                    date=format_date(self.env, changed_on.date()),
+                )
+            )
+        return table
 
     # ------------------------------------------------------------------
     # Actions
