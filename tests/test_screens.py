@@ -6,6 +6,7 @@ from pathlib import Path
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import (
@@ -35,7 +36,9 @@ class TestHealthButton(RetentionCase):
         self.assertEqual(action["res_id"], self.customer.id)
         self.assertEqual(action["target"], "new")
         view = self.env["ir.ui.view"].browse(action["views"][0][0])
-        self.assertEqual(view, self.env.ref("customer_retention.res_partner_view_form_retention_health"))
+        self.assertEqual(
+            view, self.env.ref("customer_retention.res_partner_view_form_retention_health")
+        )
         dialog = self.env["res.partner"].with_user(user).get_views(action["views"])
         dialog_arch = dialog["views"]["form"]["arch"]
         self.assertIn('name="retention_health_explanation"', dialog_arch)
@@ -72,7 +75,7 @@ class TestUnansweredFeedbackHasNoScore(FeedbackCase):
         self.assertFalse(only_waiting[0][0])
         # the list shows no score for it
         arch = self.Feedback.get_views([(False, "list")])["views"]["list"]["arch"]
-        self.assertIn("name=\"score\" invisible=\"state != 'answered'\"", arch)
+        self.assertIn('name="score" invisible="state != \'answered\'"', arch)
 
     def test_upgrade_clears_the_zero_of_unanswered_requests(self):
         waiting, answered = self.request(), self.request(self.other_customer)
@@ -313,3 +316,52 @@ class TestWeightChangeKeepsTheTrend(RetentionCase):
         if self.customer.retention_health_score != after_weights:
             self.assertEqual(self.customer.retention_health_trend, "up")
             self.assertEqual(self.customer.retention_health_score_prev, after_weights)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestRequestFeedbackDialog(FeedbackCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.second = cls.env["res.partner"].create(
+            {"name": "Levan Gelashvili", "parent_id": cls.customer.id, "email": "levan@bpl.example"}
+        )
+        cls.user = cls.new_company_user("fbd_user", f"base.group_user,{RETENTION_USER}")
+
+    def dialog(self, partner=None, user=None):
+        partner = (partner or self.customer).with_user(user or self.user)
+        action = partner.action_retention_open_feedback_request()
+        self.assertEqual(
+            (action["res_model"], action["target"]), ("retention.feedback.request", "new")
+        )
+        Wizard = self.env[action["res_model"]].with_user(user or self.user)
+        return Wizard.with_context(**action["context"]).create({})
+
+    def test_defaults_then_the_chosen_contact_and_question(self):
+        wizard = self.dialog()
+        self.assertEqual(wizard.partner_id, self.customer)
+        self.assertEqual(wizard.contact_id, self.contact, "nobody answered yet: the first email")
+        self.assertEqual(wizard.kind, self.company.retention_feedback_kind or "nps")
+        wizard.write({"contact_id": self.second.id, "kind": "csat"})
+        wizard.action_send()
+        sent = self.Feedback.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(
+            (sent.contact_id, sent.kind, sent.state), (self.second, "csat", "requested")
+        )
+        # the last respondent is the next default
+        sent.sudo()._answer(4)
+        self.assertEqual(self.dialog().contact_id, self.second)
+        # from a contact's form too, the customer is asked
+        self.assertEqual(self.dialog(self.contact).partner_id, self.customer)
+
+    def test_a_contact_of_another_customer_is_refused(self):
+        wizard = self.dialog()
+        wizard.contact_id = self.other_contact
+        with self.assertRaisesRegex(UserError, "Choose a contact of Batumi Port Logistics"):
+            wizard.action_send()
+        self.assertFalse(self.Feedback.search([("partner_id", "=", self.customer.id)]))
+
+    def test_button_opens_the_dialog(self):
+        arch = self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_retention_open_feedback_request"', arch)

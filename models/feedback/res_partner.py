@@ -55,3 +55,13 @@ class ResPartner(models.Model):
             self.env["retention.feedback"].sudo().search([("partner_id", "=", self.id)]).ids
         )
         return records
+
+    def action_retention_open_feedback_request(self):
+        """The *Request feedback* dialog: pick the contact and the question, then send."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_feedback_request_action"
+        )
+        action["context"] = {"active_id": self.id, "active_model": "res.partner"}
+        return action

@@ -13,7 +13,6 @@ from ...engine import feedback as engine
 from ..ui_actions import notification
 
 
-
 class NullableInteger(fields.Integer):
     """A whole number stored as NULL, and read as empty, while it has no value: the score of
     an unanswered request. Odoo's Integer stores and shows such a value as 0, which reads as

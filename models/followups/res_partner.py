@@ -4,7 +4,6 @@ from odoo.osv import expression
 from ..profile.res_partner import INTERNAL_GROUPS
 from ..retention_related_count_mixin import related_count
 
-
 #: Customers as follow-up rules see them: commercial partners (companies and people without a
 #: company) with a customer rank or retention figures.
 CUSTOMER_DOMAIN = [

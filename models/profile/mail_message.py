@@ -61,13 +61,15 @@ class MailMessage(models.Model):
         run of the refresh job (issue #17). Only messages on partners and on records with a
         customer (projects, invoices...) that count as a contact (CONTACT_PREDICATE)."""
         contacts = self.filtered(
-            lambda m: m.model
-            and m.res_id
-            and (
-                m.mail_activity_type_id
-                or (
-                    m.message_type in ("email", "comment", "email_outgoing")
-                    and not m.is_internal
+            lambda m: (
+                m.model
+                and m.res_id
+                and (
+                    m.mail_activity_type_id
+                    or (
+                        m.message_type in ("email", "comment", "email_outgoing")
+                        and not m.is_internal
+                    )
                 )
             )
         )

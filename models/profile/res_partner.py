@@ -701,7 +701,10 @@ class ResPartner(models.Model):
             "res_id": customer.id,
             "view_mode": "form",
             "views": [
-                (self.env.ref("customer_retention.res_partner_view_form_retention_health").id, "form")
+                (
+                    self.env.ref("customer_retention.res_partner_view_form_retention_health").id,
+                    "form",
+                )
             ],
             "target": "new",
         }
