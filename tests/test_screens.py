@@ -341,17 +341,19 @@ class TestRequestFeedbackDialog(FeedbackCase):
     def test_defaults_then_the_chosen_contact_and_question(self):
         wizard = self.dialog()
         self.assertEqual(wizard.partner_id, self.customer)
-        self.assertEqual(wizard.contact_id, self.contact, "nobody answered yet: the first email")
+        first = self.Feedback._contact_for(self.customer)
+        self.assertEqual(wizard.contact_id, first, "nobody answered yet: the first email")
         self.assertEqual(wizard.kind, self.company.retention_feedback_kind or "nps")
-        wizard.write({"contact_id": self.second.id, "kind": "csat"})
+        chosen = (self.contact | self.second) - first
+        wizard.write({"contact_id": chosen.id, "kind": "csat"})
         wizard.action_send()
         sent = self.Feedback.search([("partner_id", "=", self.customer.id)])
         self.assertEqual(
-            (sent.contact_id, sent.kind, sent.state), (self.second, "csat", "requested")
+            (sent.contact_id, sent.kind, sent.state), (chosen, "csat", "requested")
         )
         # the last respondent is the next default
         sent.sudo()._answer(4)
-        self.assertEqual(self.dialog().contact_id, self.second)
+        self.assertEqual(self.dialog().contact_id, chosen)
         # from a contact's form too, the customer is asked
         self.assertEqual(self.dialog(self.contact).partner_id, self.customer)
 
