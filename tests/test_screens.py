@@ -348,9 +348,7 @@ class TestRequestFeedbackDialog(FeedbackCase):
         wizard.write({"contact_id": chosen.id, "kind": "csat"})
         wizard.action_send()
         sent = self.Feedback.search([("partner_id", "=", self.customer.id)])
-        self.assertEqual(
-            (sent.contact_id, sent.kind, sent.state), (chosen, "csat", "requested")
-        )
+        self.assertEqual((sent.contact_id, sent.kind, sent.state), (chosen, "csat", "requested"))
         # the last respondent is the next default
         sent.sudo()._answer(4)
         self.assertEqual(self.dialog().contact_id, chosen)
@@ -367,3 +365,22 @@ class TestRequestFeedbackDialog(FeedbackCase):
     def test_button_opens_the_dialog(self):
         arch = self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="action_retention_open_feedback_request"', arch)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestFollowupLogLanguage(FollowupCase):
+    def test_log_reads_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("ka_GE")
+        rule = self.make_rule("project_start")
+        self.make_project()
+        rule._run()
+        log = self.logs(rule)
+        self.assertEqual(log.result_data[0]["key"], "activity")
+        english = log.with_context(lang="en_US").result_display
+        georgian = log.with_context(lang="ka_GE").result_display
+        self.assertIn("Activity Follow up for Ana Account, due", english)
+        self.assertIn("აქტივობა", georgian)
+        self.assertIn("Ana Account", georgian)
+        arch = self.Log.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('name="result_display"', arch)

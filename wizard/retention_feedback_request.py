@@ -17,7 +17,6 @@ class RetentionFeedbackRequest(models.TransientModel):
     )
     contact_id = fields.Many2one(
         "res.partner",
-        string="Contact",
         required=True,
         ondelete="cascade",
         domain="[('commercial_partner_id', '=', partner_id), ('email', '!=', False)]",
