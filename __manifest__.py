@@ -53,6 +53,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "views/retention_analytics_menus.xml",
         "views/retention_feedback_views.xml",
         "views/retention_feedback_templates.xml",
+        "wizard/retention_feedback_request_views.xml",
         "views/res_partner_feedback_views.xml",
         "views/project_project_feedback_views.xml",
         "views/retention_review_feedback_views.xml",

@@ -32,3 +32,4 @@ from . import test_rule_owners
 from . import test_reasons
 from . import test_metric_edge_cases
 from . import test_dashboard_screens
+from . import test_screens

@@ -313,7 +313,10 @@ class TestFollowupActions(FollowupCase):
         )
         self.assertEqual(len(mail), 1)
         self.assertIn("Welcome aboard", mail.subject)
-        self.assertIn(str(mail.id), log.result)
+        # names, not ids (issue #17): the template and who it goes to
+        self.assertIn("queued to", log.result)
+        self.assertIn(self.customer.display_name, log.result)
+        self.assertNotIn(str(mail.id), log.result)
 
     def test_template_and_plan_must_fit_the_record(self):
         feedback = self.env.ref("customer_retention.mail_template_followup_feedback")

@@ -1,2 +1,3 @@
 from . import retention_review_complete
 from . import base_partner_merge_automatic_wizard
+from . import retention_feedback_request

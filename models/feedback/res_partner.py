@@ -47,3 +47,21 @@ class ResPartner(models.Model):
         Feedback = self.env["retention.feedback"]
         feedback = Feedback._request(self, origin="manual")
         return Feedback._notify_requested(feedback)
+
+    def _retention_hand_over_records(self):
+        records = super()._retention_hand_over_records()
+        # sudo: the customer's requests, whatever the writer may read (see the caller)
+        records["retention.feedback"] = set(
+            self.env["retention.feedback"].sudo().search([("partner_id", "=", self.id)]).ids
+        )
+        return records
+
+    def action_retention_open_feedback_request(self):
+        """The *Request feedback* dialog: pick the contact and the question, then send."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_feedback_request_action"
+        )
+        action["context"] = {"active_id": self.id, "active_model": "res.partner"}
+        return action

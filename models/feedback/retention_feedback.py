@@ -12,6 +12,28 @@ from odoo.tools import SQL, consteq, format_date, format_datetime
 from ...engine import feedback as engine
 from ..ui_actions import notification
 
+
+class NullableInteger(fields.Integer):
+    """A whole number stored as NULL, and read as empty, while it has no value: the score of
+    an unanswered request. Odoo's Integer stores and shows such a value as 0, which reads as
+    the worst NPS in lists and lowers the averages of pivots (SQL's AVG ignores NULL). A real
+    0 (an NPS answer) is kept as 0."""
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        return None if value is None or value is False else int(value)
+
+    def convert_to_cache(self, value, record, validate=True):
+        if isinstance(value, dict):
+            value = value.get("id", None)
+        return None if value is None or value is False else int(value)
+
+    def convert_to_record(self, value, record):
+        return False if value is None else value
+
+    def convert_to_export(self, value, record):
+        return "" if value is False or value is None else value
+
+
 KINDS = [("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)")]
 ORIGINS = [("project", "Project"), ("review", "Account Review"), ("manual", "Manual")]
 STATES = [("requested", "Requested"), ("answered", "Answered"), ("expired", "Expired")]
@@ -149,7 +171,12 @@ class RetentionFeedback(models.Model):
         help="NPS: how likely is the customer to recommend you, 0-10. "
         "CSAT: how satisfied is the customer, 1-5.",
     )
-    score = fields.Integer(aggregator="avg", readonly=True, copy=False)
+    score = NullableInteger(
+        aggregator="avg",
+        readonly=True,
+        copy=False,
+        help="The answer; empty until the customer answers (averages count answers only).",
+    )
     comment = fields.Text(readonly=True, copy=False, help="What the customer wrote, as plain text.")
     state = fields.Selection(
         STATES,
@@ -678,7 +705,7 @@ class RetentionFeedback(models.Model):
         elif feedback.alert_activity_id:
             feedback._update_alert_note()
         feedback._post_answer_note(first)
-        self.env["retention.profile.builder"]._queue_refresh(feedback.partner_id.ids)
+        feedback.partner_id._retention_refresh_soon()
         return True
 
     def _post_answer_note(self, first):

@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..followups.retention_followup_action import RESULT_MESSAGES, _lt, result_entry
 from .retention_feedback import KINDS
+
+RESULT_MESSAGES["feedback"] = _lt("Feedback request (%(kind)s) sent to %(contact)s")
 
 #: Records a feedback request can be made from, and the origin it gets.
 FEEDBACK_ORIGINS = {
@@ -72,8 +75,8 @@ class RetentionFollowupAction(models.Model):
             review=record if origin == "review" else None,
             company=self.rule_id.company_id,
         )
-        return self.env._(
-            "Feedback request %(id)s sent to %(contact)s",
-            id=feedback.id,
+        return result_entry(
+            "feedback",
+            kind=(feedback.kind or "").upper(),
             contact=feedback.contact_id.display_name,
         )

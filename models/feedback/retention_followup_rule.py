@@ -49,6 +49,6 @@ class RetentionFollowupRule(models.Model):
             """,
             category=self.feedback_category,
             company=self.company_id.id,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )

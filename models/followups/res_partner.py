@@ -1,7 +1,19 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.osv import expression
 
 from ..profile.res_partner import INTERNAL_GROUPS
 from ..retention_related_count_mixin import related_count
+
+#: Customers as follow-up rules see them: commercial partners (companies and people without a
+#: company) with a customer rank or retention figures.
+CUSTOMER_DOMAIN = [
+    "|",
+    ("is_company", "=", True),
+    ("parent_id", "=", False),
+    "|",
+    ("customer_rank", ">", 0),
+    ("retention_stage", "!=", False),
+]
 
 
 class ResPartner(models.Model):
@@ -27,3 +39,20 @@ class ResPartner(models.Model):
     def action_retention_view_followups(self):
         """The follow-ups fired for this customer and its projects, invoices and reviews."""
         return self._retention_open_related("retention_followup_count")
+
+    def _retention_hand_over_records(self):
+        """The records follow-up rules fired on for this customer (projects, invoices...)."""
+        records = super()._retention_hand_over_records()
+        logs = self.env["retention.followup.log"].sudo().search([("partner_id", "=", self.id)])
+        for log in logs:
+            records.setdefault(log.res_model, set()).add(log.res_id)
+        return records
+
+    @api.model
+    def search_count(self, domain, limit=None):
+        """With the context key ``retention_count_customers`` (the customer filter of a
+        follow-up rule), count customers only, as the rule follows them up: commercial
+        partners that are customers, not their contacts (issue #17)."""
+        if self.env.context.get("retention_count_customers"):
+            domain = expression.AND([domain or [], CUSTOMER_DOMAIN])
+        return super().search_count(domain, limit=limit)

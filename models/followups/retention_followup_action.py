@@ -2,8 +2,50 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
+from odoo.tools.translate import LazyTranslate
 
 from ..profile.res_partner import can_look_after
+
+_lt = LazyTranslate(__name__)
+
+#: What a log says it created, by key: stored as {"key", "args"} (the log's result_data) and
+#: written out in the reader's language (render_result). Features add their keys.
+RESULT_MESSAGES = {
+    "activity": _lt("Activity %(activity)s for %(user)s, due %(date)s"),
+    "plan": _lt("Plan %(plan)s launched: %(activities)s"),
+    "plan_activity": _lt("%(activity)s for %(user)s, due %(date)s"),
+    "email": _lt("Email %(template)s queued to %(recipients)s"),
+}
+
+
+def result_entry(key, **args):
+    """One line of a log's result, to store (dates as ISO strings, formatted when shown)."""
+    return {
+        "key": key,
+        "args": {k: (fields.Date.to_string(v) if k == "date" else v) for k, v in args.items()},
+    }
+
+
+def render_result(env, entry, lang=None):
+    """The line ``entry`` (result_entry, or a plain text of older logs) in ``lang`` (default:
+    the environment's), dates in that language's format."""
+    if isinstance(entry, str):
+        return entry
+    lang = lang or env.lang or "en_US"
+    args = dict(entry.get("args") or {})
+    if args.get("date"):
+        args["date"] = format_date(env, args["date"], lang_code=lang)
+    if entry.get("key") == "plan":
+        args["activities"] = (
+            "; ".join(render_result(env, item, lang) for item in args.get("activities") or [])
+            or "-"
+        )
+    message = RESULT_MESSAGES.get(entry.get("key"))
+    if message is None:
+        return ""
+    return message._translate(lang) % args
+
 
 #: What an action does; feedback adds "Request feedback" (models/feedback/).
 ACTION_TYPES = [
@@ -259,12 +301,12 @@ class RetentionFollowupAction(models.Model):
         return values, user
 
     def _activity_result(self, activity, user):
-        return self.env._(
-            "Activity %(activity)s for %(user)s, due %(date)s (id %(id)s)",
+        """What the log says it created: names and dates, no ids (issue #17)."""
+        return result_entry(
+            "activity",
             activity=self.summary or self.activity_type_id.name,
             user=user.name,
             date=activity.date_deadline,
-            id=activity.id,
         )
 
     def _execute_plan(self, record, customer, today):
@@ -283,18 +325,27 @@ class RetentionFollowupAction(models.Model):
             }
         ).action_schedule_plan()
         record.invalidate_recordset(["activity_ids"])
-        created = sorted(set(record.activity_ids.ids) - before)
-        return self.env._(
-            "Plan %(plan)s launched: activities %(ids)s",
+        created = self.env["mail.activity"].browse(sorted(set(record.activity_ids.ids) - before))
+        return result_entry(
+            "plan",
             plan=plan.name,
-            ids=", ".join(map(str, created)) or "-",
+            activities=[
+                result_entry(
+                    "plan_activity",
+                    activity=activity.summary or activity.activity_type_id.name,
+                    user=activity.user_id.name or "-",
+                    date=activity.date_deadline,
+                )
+                for activity in created
+            ],
         )
 
     def _execute_email(self, record):
-        mail_id = self.template_id.send_mail(record.id)
-        return self.env._(
-            "Email %(template)s queued (mail id %(id)s)", template=self.template_id.name, id=mail_id
+        mail = self.env["mail.mail"].browse(self.template_id.send_mail(record.id))
+        recipients = ", ".join(
+            [*mail.recipient_ids.mapped("display_name"), *filter(None, [mail.email_to])]
         )
+        return result_entry("email", template=self.template_id.name, recipients=recipients or "-")
 
     def _resolve_assignee(self, record, customer):
         """The user the activity goes to; a UserError names who is missing. The account

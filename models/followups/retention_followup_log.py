@@ -1,9 +1,12 @@
+import json
 import logging
 from datetime import timedelta
 from functools import partial
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from .retention_followup_action import render_result
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +65,22 @@ class RetentionFollowupLog(models.Model):
     attempts = fields.Integer(readonly=True)
     next_attempt = fields.Datetime(readonly=True, index=True)
     error = fields.Text(readonly=True)
-    result = fields.Text(string="Created", readonly=True)
+    result = fields.Text(
+        string="Created (as written)",
+        readonly=True,
+        help="What the follow-up created, as written by the job in its language.",
+    )
+    result_data = fields.Json(
+        string="Created (data)",
+        readonly=True,
+        help="Technical: what the follow-up created, as data (one entry per action), shown "
+        "in the reader's language.",
+    )
+    result_display = fields.Text(
+        string="Created",
+        compute="_compute_result_display",
+        help="What the follow-up created, in your language.",
+    )
     date_done = fields.Datetime(string="Done On", readonly=True)
 
     _sql_constraints = [
@@ -107,6 +125,18 @@ class RetentionFollowupLog(models.Model):
                     "%(kind)s #%(id)s", kind=labels.get(model, model), id=log.res_id
                 )
 
+    @api.depends_context("lang")
+    @api.depends("result", "result_data")
+    def _compute_result_display(self):
+        """The result in the reader's language (issue #17); older logs keep their text."""
+        for log in self:
+            if log.result_data:
+                log.result_display = "\n".join(
+                    render_result(self.env, entry) for entry in log.result_data
+                )
+            else:
+                log.result_display = log.result
+
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
@@ -123,9 +153,25 @@ class RetentionFollowupLog(models.Model):
         return True
 
     def action_open_record(self):
+        """A row of the log opens its record (issue #17); the log itself when the record is
+        gone or the user may not read it."""
         self.ensure_one()
         self.check_access("read")
-        return self.env[self.res_model].browse(self.res_id)._get_records_action()
+        if self.record_ref:
+            record = self.env[self.res_model].browse(self.res_id)
+            if record._filtered_access("read"):
+                return record._get_records_action()
+        return self.action_open_log()
+
+    def action_open_log(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
     # ------------------------------------------------------------------
     # Execution
@@ -241,18 +287,25 @@ class RetentionFollowupLog(models.Model):
                 """
                 UPDATE retention_followup_log l
                    SET state = 'done', attempts = l.attempts + 1, error = NULL,
-                       result = v.result, date_done = %(now)s,
+                       result = v.result, result_data = v.data::jsonb, date_done = %(now)s,
                        write_uid = %(uid)s, write_date = %(now)s
-                  FROM unnest(%(ids)s::int[], %(results)s::text[]) AS v(id, result)
+                  FROM unnest(%(ids)s::int[], %(results)s::text[], %(data)s::text[])
+                       AS v(id, result, data)
                  WHERE l.id = v.id
                 """,
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 ids=list(results),
-                results=["\n".join(lines) for lines in results.values()],
+                results=[
+                    "\n".join(render_result(self.env, line) for line in lines)
+                    for lines in results.values()
+                ],
+                data=[json.dumps(lines) for lines in results.values()],
             )
         )
-        self.invalidate_recordset(["state", "attempts", "error", "result", "date_done"])
+        self.invalidate_recordset(
+            ["state", "attempts", "error", "result", "result_data", "date_done"]
+        )
         return True
 
     def _execute_one(self):
@@ -281,7 +334,8 @@ class RetentionFollowupLog(models.Model):
                 "state": "done",
                 "attempts": self.attempts + 1,
                 "error": False,
-                "result": "\n".join(results),
+                "result": "\n".join(render_result(self.env, line) for line in results),
+                "result_data": results,
                 "date_done": fields.Datetime.now(),
             }
         )

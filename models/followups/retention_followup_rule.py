@@ -3,7 +3,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from psycopg2 import errors as pgerrors
 
@@ -13,6 +13,11 @@ from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
 from ..ui_actions import notification, window_action
+
+#: Context key: look for events from this day on instead of Events From (the preview).
+EVENTS_FROM_KEY = "retention_events_from"
+#: How far back the preview of older events looks.
+PREVIEW_FROM = date(2000, 1, 1)
 
 _logger = logging.getLogger(__name__)
 
@@ -312,6 +317,24 @@ class RetentionFollowupRule(models.Model):
         "Written by the scheduled job only.",
     )
     last_error_date = fields.Datetime(string="Last Error On", readonly=True, copy=False)
+    # What the rule would catch, shown before it is activated (issue #17)
+    preview_customer_count = fields.Integer(
+        string="Customers Matching Now",
+        compute="_compute_preview",
+        help="Customers with an event due between Events From and today that the filter "
+        "keeps: what Run now would follow up.",
+    )
+    preview_older_count = fields.Integer(
+        string="Older Events",
+        compute="_compute_preview",
+        help="Events that fell due before Events From and are therefore ignored: set Events "
+        "From back (Include older events) to catch them.",
+    )
+    preview_older_from = fields.Date(
+        string="Oldest Event",
+        compute="_compute_preview",
+        help="When the oldest of the older events fell due.",
+    )
 
     _sql_constraints = [
         ("days_positive", "CHECK (days >= 0)", "The number of days cannot be negative."),
@@ -683,6 +706,55 @@ class RetentionFollowupRule(models.Model):
         """[(res_id, partner_id, event_key, event_date)] of this rule's due events."""
         return getattr(self, self._trigger_row().events_method)(today)
 
+    def _events_from(self):
+        """The first due day of the events looked for: Events From, or the day of the
+        context key EVENTS_FROM_KEY (the preview of older events)."""
+        return self.env.context.get(EVENTS_FROM_KEY) or self.date_from
+
+    @api.depends(
+        lambda self: [
+            "trigger",
+            "days",
+            "date_from",
+            "partner_domain",
+            "company_id",
+            *self._trigger_option_fields(),
+        ]
+    )
+    def _compute_preview(self):
+        """How many customers the rule would follow up now, and how many events before
+        Events From it ignores: the same queries as the detection, nothing recorded."""
+        today = fields.Date.context_today(self)
+        for rule in self:
+            rule.preview_customer_count = rule.preview_older_count = 0
+            rule.preview_older_from = False
+            if not (rule.trigger and rule.company_id and rule.date_from and rule._trigger_row()):
+                continue
+            try:
+                with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                    # sudo: a count of the events, as the detection (run as superuser) sees them
+                    preview = rule.sudo()
+                    rows = preview._filter_rows_by_domain(preview._event_rows(today))
+                    older = preview.with_context(**{EVENTS_FROM_KEY: PREVIEW_FROM})
+                    older_rows = [
+                        row
+                        for row in older._filter_rows_by_domain(older._event_rows(today))
+                        if row[3] and row[3] < rule.date_from
+                    ]
+            except Exception:  # noqa: BLE001 an incomplete rule (bad filter...) shows no count
+                continue
+            rule.preview_customer_count = len({row[1] for row in rows if row[1]})
+            rule.preview_older_count = len(older_rows)
+            rule.preview_older_from = min((row[3] for row in older_rows), default=False)
+
+    def action_include_older_events(self):
+        """Set Events From back to the oldest event it ignores: Run now then catches up."""
+        self.check_access("write")
+        for rule in self:
+            if rule.preview_older_from:
+                rule.date_from = rule.preview_older_from
+        return True
+
     def _filter_rows_by_domain(self, rows):
         """Keep the events of customers matching the filter: one search for all of them."""
         domain = self._parse_domain()
@@ -750,7 +822,7 @@ class RetentionFollowupRule(models.Model):
                AND COALESCE(pr.date_start, pr.create_date::date) BETWEEN %(start)s AND %(today)s
             """,
             company=self._project_company_sql(),
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -770,7 +842,7 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self._project_company_sql(),
             days=self.days,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -786,7 +858,7 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self._project_company_sql(),
             status=self.project_status,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -802,7 +874,7 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self._project_company_sql(),
             days=self.days,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -818,7 +890,7 @@ class RetentionFollowupRule(models.Model):
                AND invoice_date BETWEEN %(start)s AND %(today)s
             """,
             company=self.company_id.id,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
         moves = self.env["account.move"]._retention_customer_moves(
@@ -831,7 +903,7 @@ class RetentionFollowupRule(models.Model):
              WHERE cm.is_first_invoice AND cm.invoice_date BETWEEN %(start)s AND %(today)s
             """,
             moves=moves,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -853,7 +925,7 @@ class RetentionFollowupRule(models.Model):
                AND pay.day BETWEEN %(start)s AND %(today)s
             """,
             company=self.company_id.id,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -871,7 +943,7 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self.company_id.id,
             days=self.days,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
 
@@ -915,7 +987,7 @@ class RetentionFollowupRule(models.Model):
             last = partner.retention_last_contact_date
             base = last or partner.retention_customer_since
             due = base and base + timedelta(days=self.days)
-            if due and self.date_from <= due <= today:
+            if due and self._events_from() <= due <= today:
                 rows.append((partner.id, partner.id, f"contact-{last or 'never'}", due))
         return rows
 
@@ -924,7 +996,7 @@ class RetentionFollowupRule(models.Model):
         partners = self._customers(
             [
                 ("retention_stage", "=", self.target_stage),
-                ("retention_stage_date", ">=", self.date_from),
+                ("retention_stage_date", ">=", self._events_from()),
                 ("retention_stage_date", "<=", today),
             ],
             ["retention_stage_date"],
@@ -957,7 +1029,7 @@ class RetentionFollowupRule(models.Model):
         """Key: the renewal date; due N days before it."""
         partners = self._customers(
             [
-                ("retention_renewal_date", ">=", max(today, self.date_from)),
+                ("retention_renewal_date", ">=", max(today, self._events_from())),
                 ("retention_renewal_date", "<=", today + timedelta(days=self.days)),
             ],
             ["retention_renewal_date"],
@@ -984,6 +1056,6 @@ class RetentionFollowupRule(models.Model):
             """,
             company=self._project_company_sql(),
             days=self.days,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 from odoo.tools import SQL, create_index, index_exists
 
 #: Index of the refresh job's scan for new messages (EXPLAIN before/after in bench/README.md).
@@ -48,3 +48,44 @@ class MailMessage(models.Model):
                         SQL(CONTACT_PREDICATE),
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        messages._retention_refresh_contacted()
+        return messages
+
+    def _retention_refresh_contacted(self):
+        """A call or meeting logged (a done activity) on a customer, or a message to it,
+        refreshes its figures at once (its last contact and engagement) instead of at the next
+        run of the refresh job (issue #17). Only messages on partners and on records with a
+        customer (projects, invoices...) that count as a contact (CONTACT_PREDICATE)."""
+        contacts = self.filtered(
+            lambda m: (
+                m.model
+                and m.res_id
+                and (
+                    m.mail_activity_type_id
+                    or (
+                        m.message_type in ("email", "comment", "email_outgoing")
+                        and not m.is_internal
+                    )
+                )
+            )
+        )
+        if not contacts:
+            return
+        partner_ids = set()
+        for model, messages in contacts.grouped("model").items():
+            if model not in self.env:
+                continue
+            Model = self.env[model].sudo()
+            ids = messages.mapped("res_id")
+            if model == "res.partner":
+                partner_ids.update(ids)
+            elif "partner_id" in Model._fields and Model._fields["partner_id"].comodel_name == (
+                "res.partner"
+            ):
+                # sudo: which customer the record is of, whoever posted on it
+                partner_ids.update(Model.browse(ids).exists().partner_id.ids)
+        self.env["res.partner"].browse(list(partner_ids))._retention_refresh_soon()

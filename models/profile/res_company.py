@@ -96,6 +96,29 @@ class ResCompany(models.Model):
         help="Engagement scores 0 once the last contact is this many days old or more.",
     )
 
+    retention_weights_changed_on = fields.Datetime(
+        string="Health Weights Changed On",
+        readonly=True,
+        help="When the health score weights last changed: scores computed since follow the "
+        "new weights, without counting the change in the customers' health trend.",
+    )
+
+    def write(self, vals):
+        weight_fields = {f"retention_weight_{name}" for name in FACTORS}
+        changed = self.browse()
+        if weight_fields & vals.keys():
+            changed = self.filtered(
+                lambda company: any(
+                    name in vals and company[name] != vals[name] for name in weight_fields
+                )
+            )
+        result = super().write(vals)
+        if changed:
+            # sudo: the date is the module's record of the change, written for whoever may
+            # change the weights
+            changed.sudo().write({"retention_weights_changed_on": fields.Datetime.now()})
+        return result
+
     def _retention_weights(self):
         """The health score weights of this company, keyed by factor name."""
         self.ensure_one()

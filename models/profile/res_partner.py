@@ -1,10 +1,11 @@
 import json
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, formatLang
 
 from ...engine.health import FACTORS
 from ..ui_actions import window_action
@@ -45,6 +46,8 @@ RETENTION_USER_FIELDS = frozenset(
 #: Context key of callers writing every field of a contact at once (the contact merge): the
 #: fields above are left out instead of refused. Leaving a value out gives a caller nothing.
 DROP_PROTECTED_KEY = "retention_drop_protected_fields"
+#: How long the explanation says that the weights changed.
+WEIGHTS_NOTE_DURATION = timedelta(days=30)
 #: Health factors computed from revenue and debts: their scores and points are money figures.
 MONEY_FACTORS = ("trend", "payment")
 #: Customers recomputed at most by one click of "Recompute now" (the job does the rest).
@@ -490,7 +493,15 @@ class ResPartner(models.Model):
                     "<td class='text-end %s'><b>%s</b></td><td class='text-end'>%s%%</td>"
                     "<td class='text-end'>%s</td></tr>"
                 )
-                % (label, hint, css, score, round(data["share"]), f"{data['points']:.1f}")
+                % (
+                    label,
+                    hint,
+                    css,
+                    score,
+                    round(data["share"]),
+                    # in the reader's language (decimal comma in Georgian), as amounts are
+                    formatLang(self.env, data["points"], digits=1),
+                )
             )
         header = Markup(
             "<table class='table table-sm o_retention_factors'><thead><tr><th>%s</th>"
@@ -502,7 +513,18 @@ class ResPartner(models.Model):
             self.env._("Weight share"),
             self.env._("Points"),
         )
-        return header + Markup("").join(rows) + Markup("</tbody></table>")
+        table = header + Markup("").join(rows) + Markup("</tbody></table>")
+        changed_on = self.env.company.sudo().retention_weights_changed_on
+        if changed_on and fields.Datetime.now() - changed_on < WEIGHTS_NOTE_DURATION:
+            # a settings change is not a customer getting worse: say why a score moved
+            table += Markup("<p class='text-muted small o_retention_weights_changed'>%s</p>") % (
+                self.env._(
+                    "The health score weights changed on %(date)s: the scores follow the new "
+                    "weights, and that change does not count in the health trend.",
+                    date=format_date(self.env, changed_on.date()),
+                )
+            )
+        return table
 
     # ------------------------------------------------------------------
     # Actions
@@ -549,7 +571,89 @@ class ResPartner(models.Model):
     def write(self, vals):
         if not self.env.su:
             vals = self._retention_protected_values(vals, set(vals))
-        return super().write(vals)
+        previous = {}
+        if "retention_account_manager_id" in vals:
+            # sudo: who looked after the customers before, whatever the writer may read
+            previous = {
+                partner.id: partner.retention_account_manager_id
+                for partner in self.sudo()
+                if partner.retention_account_manager_id
+                and partner.retention_account_manager_id.id != vals["retention_account_manager_id"]
+            }
+        result = super().write(vals)
+        if previous:
+            self.browse(list(previous))._retention_hand_over(previous)
+        return result
+
+    def _retention_refresh_soon(self):
+        """These customers' figures are refreshed within a minute (issue #17): queued for the
+        refresh job (their Figures Refresh Pending shows meanwhile) and the job woken, as
+        posting an invoice does. For the events users expect to see at once: a call logged,
+        a feedback answer."""
+        if not self:
+            return
+        # sudo: whoever logs a call or answers may queue the customer and wake the job
+        self.env["retention.profile.builder"].sudo()._queue_refresh(self.ids)
+        cron = self.env.ref(
+            "customer_retention.ir_cron_retention_refresh_changed", raise_if_not_found=False
+        )
+        if cron:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # A new account manager takes over the open retention work (issue #17)
+    # ------------------------------------------------------------------
+    def _retention_hand_over(self, previous):
+        """Move the open retention work of these customers from their previous account manager
+        (``previous``: {partner id: res.users}) to whoever now looks after them: the module's
+        open activities (follow-ups, detractor alerts, reviews...) assigned to the previous
+        one on the customer's records, through _retention_hand_over_work, which each feature
+        extends. Said in the customer's chatter."""
+        # sudo: the activities of other users on records of the customer are moved whatever
+        # the writer may read; the writer may change the customer's account manager
+        for partner in self.sudo():
+            old = previous[partner.id]
+            new = partner._retention_responsible_user() or partner.retention_account_manager_id
+            if not new or new == old:
+                continue
+            moved = partner._retention_hand_over_work(old, new)
+            if moved:
+                partner.message_post(
+                    body=self.env._(
+                        "%(count)s open retention activities moved from %(old)s to %(new)s, "
+                        "the new account manager.",
+                        count=moved,
+                        old=old.name,
+                        new=new.name,
+                    ),
+                    message_type="notification",
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _retention_hand_over_work(self, old, new):
+        """Move this customer's open retention work from ``old`` to ``new`` (users); returns
+        how many activities moved. Here the module's open activities on the records of
+        _retention_hand_over_records; features extend it (reviews move their reviewer)."""
+        self.ensure_one()
+        records = self._retention_hand_over_records()
+        terms = [
+            ["&", ("res_model", "=", model), ("res_id", "in", list(ids))]
+            for model, ids in records.items()
+            if ids
+        ]
+        domain = [("user_id", "=", old.id), ("automated", "=", True)]
+        if not terms:
+            return 0
+        domain += ["|"] * (len(terms) - 1) + [term for group in terms for term in group]
+        activities = self.env["mail.activity"].search(domain)
+        activities.write({"user_id": new.id})
+        return len(activities)
+
+    def _retention_hand_over_records(self):
+        """{model: set of ids}: the records of this customer whose open retention activities
+        follow its account manager. The customer and its contacts here; features add theirs."""
+        self.ensure_one()
+        return {"res.partner": set((self | self.child_ids).ids)}
 
     @api.model
     def _retention_protected_values(self, vals, names):
@@ -584,6 +688,26 @@ class ResPartner(models.Model):
                 "Only Retention users can change %(fields)s.", fields=labels(by_retention_users)
             )
         )
+
+    def action_retention_view_health(self):
+        """The Health smart button: the score's breakdown (its factors, their weights and
+        points, the trend), in a dialog with *Recompute now* and the invoices."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Health of %(customer)s", customer=customer.display_name),
+            "res_model": "res.partner",
+            "res_id": customer.id,
+            "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref("customer_retention.res_partner_view_form_retention_health").id,
+                    "form",
+                )
+            ],
+            "target": "new",
+        }
 
     def action_retention_view_invoices(self):
         self.ensure_one()

@@ -23,6 +23,20 @@ WATERMARK_OVERLAP = timedelta(hours=1)
 BATCH_SIZE = 2000
 
 
+def weights_changed(old_factors_json, factors):
+    """Whether the health score stored (its factors as JSON) was computed with other weights
+    than ``factors`` (the engine's result): then its change is the settings', not the
+    customer's."""
+    try:
+        old = json.loads(old_factors_json or "{}")
+    except ValueError:
+        return False
+    old_weights = {name: data.get("weight") for name, data in old.items() if "weight" in data}
+    return bool(old_weights) and any(
+        f.name in old_weights and old_weights[f.name] != f.weight for f in factors
+    )
+
+
 def satisfaction_sql(kind, score):
     """engine.feedback.satisfaction_of in SQL, generated from the engine's scales: the 0-100
     satisfaction of the score ``score`` (SQL) of answers of ``kind``, a kind of
@@ -618,6 +632,7 @@ class RetentionProfileBuilder(models.AbstractModel):
                 SQL("retention_stage ->> %s", key),
                 SQL("(retention_stage_date ->> %s)::date", key),
                 SQL("(retention_lost_date ->> %s)::date", key),
+                SQL("retention_health_factors ->> %s", key),
             ]
         self.env.cr.execute(
             SQL(
@@ -626,7 +641,7 @@ class RetentionProfileBuilder(models.AbstractModel):
                 list(partner_ids),
             )
         )
-        names = ("health", "prev", "trend", "stage", "stage_date", "lost_date")
+        names = ("health", "prev", "trend", "stage", "stage_date", "lost_date", "factors")
         current = {}
         for row in self.env.cr.fetchall():
             for index, company in enumerate(companies):
@@ -690,7 +705,13 @@ class RetentionProfileBuilder(models.AbstractModel):
     @api.model
     def _figure_row(self, partner_id, customer, invoice, done_projects, result, old, today):
         lifetime = invoice.get("revenue_lifetime", 0.0)
-        health_changed = old["health"] is not None and old["health"] != result.health
+        # a change of the weights in Settings is not the customer getting better or worse:
+        # the trend and the previous score are kept (issue #17)
+        health_changed = (
+            old["health"] is not None
+            and old["health"] != result.health
+            and not weights_changed(old.get("factors"), result.factors)
+        )
         prev = old["health"] if health_changed else old["prev"]
         if health_changed:
             trend = "up" if result.health > old["health"] else "down"

@@ -103,3 +103,21 @@ class ResPartner(models.Model):
                     customer=customer.display_name,
                 )
             )
+
+    def _retention_hand_over_records(self):
+        records = super()._retention_hand_over_records()
+        records["retention.review"] = set(self.retention_review_ids.ids)
+        return records
+
+    def _retention_hand_over_work(self, old, new):
+        """The planned reviews the previous account manager was to hold go to the new one
+        (their activity follows: retention.review.write)."""
+        moved = super()._retention_hand_over_work(old, new)
+        reviews = self.retention_review_ids.filtered(
+            lambda r: r.state == "planned" and r.user_id == old
+        )
+        for review in reviews:
+            reviewer = self._retention_responsible_user(review.company_id)
+            if reviewer and reviewer != old:
+                review.user_id = reviewer
+        return moved

@@ -45,6 +45,6 @@ class RetentionFollowupRule(models.Model):
             """,
             outcome=self.review_outcome,
             company=self.company_id.id,
-            start=self.date_from,
+            start=self._events_from(),
             today=today,
         )
