@@ -1,0 +1,378 @@
+"""The module's scheduled jobs in a multi-worker Odoo (issue #21), run by tools/workers_check.sh.
+
+Serves a database that has the module with Odoo in prefork mode (--workers=2
+--max-cron-threads=2, 127.0.0.1 only, free ports), makes every scheduled job of the module
+due at once, several rounds in a row (nextcall in the past, and the cron workers woken), lets
+the real cron workers run them, waits (bounded) until no job of the module is due or running,
+then checks the outcome in the database:
+
+- one planned review per customer and company;
+- one follow-up log per rule and event, no activity or email made twice;
+- one snapshot per customer, company and month;
+- the refresh queue empty, every customer queued taken off it exactly once (a trigger counts
+  the queue's inserts and deletes per customer), the figures written for each;
+- progress reported to the cron runner by every job (ir.cron.progress), no error logged.
+
+Stops the server at the end in every case. Exit 0 when all holds, 1 with what failed.
+
+    python3 tools/workers_check.py --db DB --conf .build/odoo.conf [--rounds 3] [--timeout 900]
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psycopg2
+
+MODULE = "customer_retention"
+
+AUDIT_SQL = """
+DROP TABLE IF EXISTS workers_check_queue_audit;
+CREATE TABLE workers_check_queue_audit (
+    partner_id integer NOT NULL,
+    op text NOT NULL,
+    txid bigint NOT NULL DEFAULT txid_current(),
+    at timestamp NOT NULL DEFAULT clock_timestamp()
+);
+CREATE OR REPLACE FUNCTION workers_check_queue_audit() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO workers_check_queue_audit (partner_id, op) VALUES (NEW.partner_id, 'queued');
+        RETURN NEW;
+    END IF;
+    INSERT INTO workers_check_queue_audit (partner_id, op) VALUES (OLD.partner_id, 'done');
+    RETURN OLD;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS workers_check_queue_audit ON retention_profile_queue;
+CREATE TRIGGER workers_check_queue_audit AFTER INSERT OR DELETE ON retention_profile_queue
+    FOR EACH ROW EXECUTE FUNCTION workers_check_queue_audit();
+"""
+
+CLEANUP_SQL = """
+DROP TRIGGER IF EXISTS workers_check_queue_audit ON retention_profile_queue;
+DROP FUNCTION IF EXISTS workers_check_queue_audit();
+"""
+
+# The module's jobs: ir.cron records the module declares.
+MODULE_CRONS = """
+SELECT c.id FROM ir_cron c
+  JOIN ir_model_data d ON d.model = 'ir.cron' AND d.res_id = c.id AND d.module = %s
+ WHERE c.active
+"""
+
+# (what, query): each query lists what was made twice; empty means fine.
+DUPLICATES = [
+    (
+        "planned reviews of one customer (partner, company, count)",
+        """SELECT partner_id, company_id, count(*) FROM retention_review
+            WHERE state = 'planned' GROUP BY 1, 2 HAVING count(*) > 1""",
+    ),
+    (
+        "follow-up logs of one rule and event (rule, model, record, event, count)",
+        """SELECT rule_id, res_model, res_id, event_key, count(*) FROM retention_followup_log
+            GROUP BY 1, 2, 3, 4 HAVING count(*) > 1""",
+    ),
+    (
+        "activities made twice during the run (model, record, type, summary, deadline, user,"
+        " count)",
+        """SELECT res_model, res_id, activity_type_id, summary, date_deadline, user_id, count(*)
+             FROM mail_activity WHERE create_date >= %(start)s
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1""",
+    ),
+    (
+        "emails made twice during the run (model, record, subject, recipients, count)",
+        """SELECT m.model, m.res_id, m.subject, mm.email_to, count(*)
+             FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
+            WHERE mm.create_date >= %(start)s
+            GROUP BY 1, 2, 3, 4 HAVING count(*) > 1""",
+    ),
+    (
+        "feedback requests made twice during the run (project, partner, kind, count)",
+        """SELECT project_id, partner_id, kind, count(*) FROM retention_feedback
+            WHERE create_date >= %(start)s GROUP BY 1, 2, 3 HAVING count(*) > 1""",
+    ),
+    (
+        "snapshots of one customer, company and month (partner, company, month, count)",
+        """SELECT partner_id, company_id, month, count(*) FROM retention_snapshot
+            GROUP BY 1, 2, 3 HAVING count(*) > 1""",
+    ),
+    (
+        "customers taken off the refresh queue more or less often than queued (partner,"
+        " queued, done)",
+        """SELECT partner_id, count(*) FILTER (WHERE op = 'queued'),
+                  count(*) FILTER (WHERE op = 'done')
+             FROM workers_check_queue_audit GROUP BY 1
+           HAVING count(*) FILTER (WHERE op = 'queued') <> count(*) FILTER (WHERE op = 'done')""",
+    ),
+    (
+        "customers taken off the queue twice in one transaction (partner, transaction, count)",
+        """SELECT partner_id, txid, count(*) FROM workers_check_queue_audit WHERE op = 'done'
+            GROUP BY 1, 2 HAVING count(*) > 1""",
+    ),
+]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def say(text):
+    print(f">>> {text}", file=sys.stderr, flush=True)
+
+
+class Checker:
+    def __init__(self, args):
+        self.args = args
+        self.conn = psycopg2.connect(dbname=args.db)
+        self.conn.autocommit = True
+        self.server = None
+        self.failures = []
+
+    def query(self, sql, params=None):
+        with self.conn.cursor() as cr:
+            cr.execute(sql, params)
+            return cr.fetchall() if cr.description else []
+
+    def value(self, sql, params=None):
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- server --------------------------------------------------------------------------------
+    def start_server(self):
+        port = self.args.port or free_port()
+        gevent_port = free_port()
+        cmd = [
+            self.args.python,
+            "-m",
+            "odoo",
+            "-c",
+            self.args.conf,
+            "-d",
+            self.args.db,
+            "--db-filter",
+            f"^{re.escape(self.args.db)}$",
+            "--workers=2",
+            "--max-cron-threads=2",
+            "--http-interface=127.0.0.1",
+            f"--http-port={port}",
+            f"--gevent-port={gevent_port}",
+            "--limit-time-cpu=900",
+            "--limit-time-real=1200",
+            "--limit-time-real-cron=900",
+            "--log-level=info",
+            f"--logfile={self.args.log}",
+        ]
+        say(f"serving {self.args.db} in prefork mode on 127.0.0.1:{port}: {' '.join(cmd[2:])}")
+        # A session of its own: the stop signal reaches the workers through their master.
+        self.server = subprocess.Popen(cmd, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise SystemExit(f"the server stopped at once (exit {self.server.returncode})")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=5):
+                    say("server up")
+                    return
+            except OSError:
+                time.sleep(1)
+        raise SystemExit("the server did not answer /web/health within 120 s")
+
+    def stop_server(self):
+        if not self.server or self.server.poll() is not None:
+            return
+        say("stopping the server")
+        os.killpg(self.server.pid, signal.SIGTERM)
+        try:
+            self.server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait(timeout=30)
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def cron_ids(self):
+        return [row[0] for row in self.query(MODULE_CRONS, [MODULE])]
+
+    def make_all_due(self, ids):
+        self.query(
+            "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval '1 hour'"
+            " WHERE id = ANY(%s)",
+            [ids],
+        )
+        with psycopg2.connect(dbname="postgres") as conn, conn.cursor() as cr:
+            cr.execute("SELECT pg_notify('cron_trigger', %s)", [self.args.db])
+        conn.close()
+
+    def busy(self, ids):
+        """Names of the jobs still due or running (a worker holds their row)."""
+        due = self.query(
+            """SELECT c.cron_name FROM ir_cron c WHERE c.id = ANY(%(ids)s)
+                 AND (c.nextcall <= now() at time zone 'UTC'
+                      OR EXISTS (SELECT 1 FROM ir_cron_trigger t WHERE t.cron_id = c.id
+                                    AND t.call_at <= now() at time zone 'UTC'))""",
+            {"ids": ids},
+        )
+        self.conn.autocommit = False
+        try:
+            with self.conn.cursor() as cr:
+                # FOR SHARE conflicts with the runner's FOR NO KEY UPDATE: what is skipped runs
+                cr.execute(
+                    "SELECT id FROM ir_cron WHERE id = ANY(%s) FOR SHARE SKIP LOCKED", [ids]
+                )
+                free = {row[0] for row in cr.fetchall()}
+        finally:
+            self.conn.rollback()
+            self.conn.autocommit = True
+        running = self.query(
+            "SELECT cron_name FROM ir_cron WHERE id = ANY(%s)",
+            [[i for i in ids if i not in free]],
+        )
+        return sorted({row[0] for row in due}), sorted({row[0] for row in running})
+
+    def run_rounds(self, ids):
+        deadline = time.monotonic() + self.args.timeout
+        for number in range(1, self.args.rounds + 1):
+            round_start = self.value("SELECT now() at time zone 'UTC'")
+            self.make_all_due(ids)
+            say(f"round {number}/{self.args.rounds}: {len(ids)} jobs of the module made due")
+            quiet = 0
+            while True:
+                if self.server.poll() is not None:
+                    raise SystemExit(f"the server died (exit {self.server.returncode})")
+                due, running = self.busy(ids)
+                # settled: nothing due nor running on two polls in a row
+                quiet = quiet + 1 if not due and not running else 0
+                if quiet >= 2:
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
+                    )
+                time.sleep(self.args.poll)
+            missed = self.query(
+                "SELECT cron_name FROM ir_cron WHERE id = ANY(%s)"
+                " AND (lastcall IS NULL OR lastcall < %s)",
+                [ids, round_start],
+            )
+            if missed:
+                self.failures.append(
+                    f"round {number}: jobs that did not run: {[row[0] for row in missed]}"
+                )
+
+    # -- checks --------------------------------------------------------------------------------
+    def check(self, ids, start):
+        for what, sql in DUPLICATES:
+            rows = self.query(sql, {"start": start})
+            if rows:
+                shown = "\n      ".join(map(str, rows[:20]))
+                self.failures.append(f"DUPLICATE {what}: {len(rows)}\n      {shown}")
+        queued = self.value("SELECT count(*) FROM retention_profile_queue")
+        if queued:
+            self.failures.append(f"{queued} customers are still queued for a refresh")
+        counts = dict(
+            self.query("SELECT op, count(*) FROM workers_check_queue_audit GROUP BY op")
+        )
+        customers = self.value("SELECT count(DISTINCT partner_id) FROM workers_check_queue_audit")
+        if not counts.get("done"):
+            self.failures.append("no customer went through the refresh queue")
+        progress = self.query(
+            """SELECT c.cron_name, count(p.id), coalesce(sum(p.done), 0),
+                      coalesce(max(p.write_date), NULL)
+                 FROM ir_cron c LEFT JOIN ir_cron_progress p
+                   ON p.cron_id = c.id AND p.create_date >= %s
+                WHERE c.id = ANY(%s) GROUP BY 1 ORDER BY 1""",
+            [start, ids],
+        )
+        print("\nJob                                             calls  units reported")
+        for name, calls, done, _last in progress:
+            print(f"  {name[:46]:46} {calls:5} {done:9}")
+            if not calls:
+                self.failures.append(f"no progress reported by {name}")
+        print(
+            f"\nrefresh queue: {counts.get('queued', 0)} queued, {counts.get('done', 0)} taken"
+            f" off, {customers} customers, {queued} left"
+        )
+        made = self.query(
+            """SELECT 'reviews planned', count(*) FROM retention_review
+                WHERE create_date >= %(start)s
+               UNION ALL SELECT 'follow-up logs', count(*) FROM retention_followup_log
+                WHERE create_date >= %(start)s
+               UNION ALL SELECT 'activities', count(*) FROM mail_activity
+                WHERE create_date >= %(start)s
+               UNION ALL SELECT 'emails queued', count(*) FROM mail_mail
+                WHERE create_date >= %(start)s
+               UNION ALL SELECT 'snapshots written', count(*) FROM retention_snapshot
+                WHERE write_date >= %(start)s""",
+            {"start": start},
+        )
+        print("made during the run: " + ", ".join(f"{n} {what}" for what, n in made))
+        self.check_log()
+
+    def check_log(self):
+        errors = []
+        with open(self.args.log, encoding="utf-8", errors="replace") as log:
+            for line in log:
+                if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+                    errors.append(line.rstrip())
+        if errors:
+            shown = "\n      ".join(errors[:20])
+            self.failures.append(f"the server logged {len(errors)} errors:\n      {shown}")
+
+    def run(self):
+        started = time.monotonic()
+        self.query(AUDIT_SQL)
+        # The daily full recompute queues every customer again (once a day otherwise).
+        self.query(
+            "DELETE FROM ir_config_parameter WHERE key = 'customer_retention.last_full_mark'"
+        )
+        # The emails stay in the mail queue to be counted (nothing is sent from the check).
+        self.query(
+            """UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data
+                WHERE module = 'mail' AND name = 'ir_cron_mail_scheduler_action')"""
+        )
+        start = self.value("SELECT now() at time zone 'UTC'")
+        ids = self.cron_ids()
+        if len(ids) < 6:
+            raise SystemExit(f"expected the module's 6 scheduled jobs, found {len(ids)} active")
+        try:
+            self.start_server()
+            self.run_rounds(ids)
+        finally:
+            self.stop_server()
+            self.query(CLEANUP_SQL)
+        self.check(ids, start)
+        elapsed = time.monotonic() - started
+        if self.failures:
+            print("\nWORKERS_CHECK FAILED:\n  - " + "\n  - ".join(self.failures))
+            print(f"(server log: {self.args.log})")
+            return 1
+        print(
+            f"\nWORKERS_CHECK ok: {self.args.rounds} rounds of every job of the module in 2"
+            f" prefork workers with 2 cron workers, nothing made twice ({elapsed:.0f} s)"
+        )
+        return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--conf", required=True)
+    parser.add_argument("--log", required=True, help="the server's log file")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter with Odoo")
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds for all rounds")
+    parser.add_argument("--poll", type=float, default=3)
+    args = parser.parse_args()
+    return Checker(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
