@@ -54,6 +54,24 @@ CREATE TRIGGER workers_check_queue_audit AFTER INSERT OR DELETE ON retention_pro
     FOR EACH ROW EXECUTE FUNCTION workers_check_queue_audit();
 """
 
+# Work for every job, as on a busy day (the demo install did today's work already): the
+# customers with a next review date are due today, the follow-up events fire again, this
+# year's snapshot months are due, open feedback requests expired, every customer queued by the
+# daily full recompute again.
+SEED_SQL = """
+UPDATE res_partner p SET retention_next_review_date = (
+        SELECT jsonb_object_agg(company, to_jsonb((now() at time zone 'UTC')::date))
+          FROM jsonb_object_keys(p.retention_next_review_date) company)
+ WHERE retention_next_review_date IS NOT NULL AND retention_next_review_date <> '{}'
+   AND NOT EXISTS (SELECT 1 FROM retention_review r
+                    WHERE r.partner_id = p.id AND r.state = 'planned');
+DELETE FROM retention_followup_log;
+UPDATE retention_snapshot_job SET done_on = NULL, metrics_done_on = NULL;
+UPDATE retention_feedback SET date_expiry = now() at time zone 'UTC' - interval '1 day'
+ WHERE state = 'requested';
+DELETE FROM ir_config_parameter WHERE key = 'customer_retention.last_full_mark';
+"""
+
 CLEANUP_SQL = """
 DROP TRIGGER IF EXISTS workers_check_queue_audit ON retention_profile_queue;
 DROP FUNCTION IF EXISTS workers_check_queue_audit();
@@ -124,6 +142,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def odoo_bin():
+    """Odoo's launcher: the prefork server starts its gevent (longpolling) process with the
+    script it was started from, which `python -m odoo` cannot be."""
+    import odoo  # noqa: PLC0415 (the checker runs with the interpreter that has Odoo)
+
+    source = os.path.join(os.path.dirname(odoo.__path__[0]), "odoo-bin")
+    script = os.path.join(os.path.dirname(sys.executable), "odoo")
+    for candidate in (source, script):
+        if os.path.isfile(candidate):
+            return candidate
+    raise SystemExit(f"no odoo-bin next to Odoo ({source}) nor an odoo script ({script})")
+
+
 def say(text):
     print(f">>> {text}", file=sys.stderr, flush=True)
 
@@ -134,6 +165,7 @@ class Checker:
         self.conn = psycopg2.connect(dbname=args.db)
         self.conn.autocommit = True
         self.server = None
+        self.stderr = None
         self.failures = []
 
     def query(self, sql, params=None):
@@ -146,13 +178,29 @@ class Checker:
         return rows[0][0] if rows else None
 
     # -- server --------------------------------------------------------------------------------
+    def gevent_works(self):
+        """Whether the prefork server's longpolling (gevent) process can start here."""
+        probe = subprocess.run(
+            [self.args.python, "-c", "import gevent.monkey; gevent.monkey.patch_all()"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode:
+            lines = (probe.stderr or "?").strip().splitlines()
+            say(
+                f"WARNING: gevent fails in {self.args.python} ({lines[-1]}): the longpolling"
+                " process could not start and would be respawned in a loop; the server runs its"
+                " cron workers without HTTP (--no-http), which is what this check is about"
+            )
+        return probe.returncode == 0
+
     def start_server(self):
+        http = self.gevent_works()
         port = self.args.port or free_port()
-        gevent_port = free_port()
         cmd = [
             self.args.python,
-            "-m",
-            "odoo",
+            odoo_bin(),
             "-c",
             self.args.conf,
             "-d",
@@ -160,30 +208,46 @@ class Checker:
             "--db-filter",
             f"^{re.escape(self.args.db)}$",
             "--workers=2",
-            "--max-cron-threads=2",
-            "--http-interface=127.0.0.1",
-            f"--http-port={port}",
-            f"--gevent-port={gevent_port}",
+            f"--max-cron-threads={self.args.cron_threads}",
             "--limit-time-cpu=900",
             "--limit-time-real=1200",
             "--limit-time-real-cron=900",
             "--log-level=info",
             f"--logfile={self.args.log}",
         ]
-        say(f"serving {self.args.db} in prefork mode on 127.0.0.1:{port}: {' '.join(cmd[2:])}")
+        if http:
+            cmd += [
+                "--http-interface=127.0.0.1",
+                f"--http-port={port}",
+                f"--gevent-port={free_port()}",
+            ]
+        else:
+            cmd.append("--no-http")
+        say(f"serving {self.args.db} in prefork mode: odoo {' '.join(cmd[2:])}")
         # A session of its own: the stop signal reaches the workers through their master.
-        self.server = subprocess.Popen(cmd, start_new_session=True)
+        self.stderr = open(f"{self.args.log}.stderr", "w", encoding="utf-8")  # noqa: SIM115
+        self.server = subprocess.Popen(
+            cmd, start_new_session=True, stdout=self.stderr, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 120
+        up = not http
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
                 raise SystemExit(f"the server stopped at once (exit {self.server.returncode})")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=5):
-                    say("server up")
-                    return
-            except OSError:
-                time.sleep(1)
-        raise SystemExit("the server did not answer /web/health within 120 s")
+            if not up:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=5):
+                        say(f"HTTP workers answer on 127.0.0.1:{port}")
+                        up = True
+                except OSError:
+                    pass
+            with open(self.args.log, encoding="utf-8", errors="replace") as log:
+                alive = log.read().count("Worker WorkerCron (")
+            if up and alive >= self.args.cron_threads:
+                say(f"{alive} cron workers alive")
+                return
+            time.sleep(1)
+        raise SystemExit("the server's HTTP or cron workers did not start within 120 s")
 
     def stop_server(self):
         if not self.server or self.server.poll() is not None:
@@ -195,6 +259,7 @@ class Checker:
         except subprocess.TimeoutExpired:
             os.killpg(self.server.pid, signal.SIGKILL)
             self.server.wait(timeout=30)
+        self.stderr.close()
 
     # -- jobs ----------------------------------------------------------------------------------
     def cron_ids(self):
@@ -210,8 +275,9 @@ class Checker:
             cr.execute("SELECT pg_notify('cron_trigger', %s)", [self.args.db])
         conn.close()
 
-    def busy(self, ids):
-        """Names of the jobs still due or running (a worker holds their row)."""
+    def busy(self, ids, locks=True):
+        """Names of the jobs still due or running (a worker holds their row; not looked at
+        without ``locks``)."""
         due = self.query(
             """SELECT c.cron_name FROM ir_cron c WHERE c.id = ANY(%(ids)s)
                  AND (c.nextcall <= now() at time zone 'UTC'
@@ -219,6 +285,8 @@ class Checker:
                                     AND t.call_at <= now() at time zone 'UTC'))""",
             {"ids": ids},
         )
+        if not locks:
+            return sorted({row[0] for row in due}), []
         self.conn.autocommit = False
         try:
             with self.conn.cursor() as cr:
@@ -256,9 +324,10 @@ class Checker:
                         f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
                     )
                 time.sleep(self.args.poll)
+            # lastcall is stored to the second
             missed = self.query(
                 "SELECT cron_name FROM ir_cron WHERE id = ANY(%s)"
-                " AND (lastcall IS NULL OR lastcall < %s)",
+                " AND (lastcall IS NULL OR lastcall < date_trunc('second', %s::timestamp))",
                 [ids, round_start],
             )
             if missed:
@@ -308,8 +377,9 @@ class Checker:
                 WHERE create_date >= %(start)s
                UNION ALL SELECT 'emails queued', count(*) FROM mail_mail
                 WHERE create_date >= %(start)s
-               UNION ALL SELECT 'snapshots written', count(*) FROM retention_snapshot
-                WHERE write_date >= %(start)s""",
+               UNION ALL SELECT 'feedback requests', count(*) FROM retention_feedback
+                WHERE create_date >= %(start)s
+               UNION ALL SELECT 'snapshot rows in all', count(*) FROM retention_snapshot""",
             {"start": start},
         )
         print("made during the run: " + ", ".join(f"{n} {what}" for what, n in made))
@@ -317,21 +387,64 @@ class Checker:
 
     def check_log(self):
         errors = []
-        with open(self.args.log, encoding="utf-8", errors="replace") as log:
-            for line in log:
-                if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
-                    errors.append(line.rstrip())
+        for path in (self.args.log, f"{self.args.log}.stderr"):
+            with open(path, encoding="utf-8", errors="replace") as log:
+                for line in log:
+                    if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+                        errors.append(line.rstrip())
         if errors:
             shown = "\n      ".join(errors[:20])
             self.failures.append(f"the server logged {len(errors)} errors:\n      {shown}")
 
-    def run(self):
-        started = time.monotonic()
-        self.query(AUDIT_SQL)
-        # The daily full recompute queues every customer again (once a day otherwise).
+    def measure(self):
+        """Wall time of the daily full recompute with --cron-threads cron workers."""
+        ids = [
+            row[0]
+            for row in self.query(
+                """SELECT res_id FROM ir_model_data WHERE module = %s AND model = 'ir.cron'
+                    AND name IN ('ir_cron_retention_recompute_all',
+                                 'ir_cron_retention_refresh_changed')""",
+                [MODULE],
+            )
+        ]
         self.query(
             "DELETE FROM ir_config_parameter WHERE key = 'customer_retention.last_full_mark'"
         )
+        customers = self.value(
+            """SELECT count(*) FROM res_partner WHERE id = commercial_partner_id
+                AND (customer_rank > 0 OR retention_stage IS NOT NULL)"""
+        )
+        try:
+            self.start_server()
+            # the other jobs of the module are left alone: not due (their nextcall is ahead)
+            started = time.monotonic()
+            self.make_all_due(ids)
+            deadline = started + self.args.timeout
+            while True:
+                due, running = self.busy(ids, locks=False)
+                queued = self.value("SELECT count(*) FROM retention_profile_queue")
+                marked = self.value(
+                    "SELECT 1 FROM ir_config_parameter"
+                    " WHERE key = 'customer_retention.last_full_mark'"
+                )
+                if marked and not queued and not due and not running:
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"TIMEOUT: {queued} queued, due {due}, running {running}")
+                time.sleep(0.5)
+            elapsed = time.monotonic() - started
+        finally:
+            self.stop_server()
+        print(
+            f"MEASURE full recompute: {customers} customers, {self.args.cron_threads} cron"
+            f" workers: {elapsed:.1f} s ({customers / elapsed:.0f} customers/s)"
+        )
+        return 0
+
+    def run(self):
+        started = time.monotonic()
+        self.query(AUDIT_SQL)
+        self.query(SEED_SQL)
         # The emails stay in the mail queue to be counted (nothing is sent from the check).
         self.query(
             """UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data
@@ -370,8 +483,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=900, help="seconds for all rounds")
     parser.add_argument("--poll", type=float, default=3)
+    parser.add_argument("--cron-threads", type=int, default=2, help="cron workers (2)")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="time the daily full recompute instead: every customer queued, the two refresh"
+        " jobs (which share the queue) made due, wall time until the queue is empty",
+    )
     args = parser.parse_args()
-    return Checker(args).run()
+    checker = Checker(args)
+    return checker.measure() if args.measure else checker.run()
 
 
 if __name__ == "__main__":
