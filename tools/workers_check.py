@@ -225,6 +225,9 @@ class Checker:
             cmd.append("--no-http")
         say(f"serving {self.args.db} in prefork mode: odoo {' '.join(cmd[2:])}")
         # A session of its own: the stop signal reaches the workers through their master.
+        for path in (self.args.log, f"{self.args.log}.stderr"):
+            if os.path.exists(path):
+                os.remove(path)  # the cron workers' start is read from this run's log
         self.stderr = open(f"{self.args.log}.stderr", "w", encoding="utf-8")  # noqa: SIM115
         self.server = subprocess.Popen(
             cmd, start_new_session=True, stdout=self.stderr, stderr=subprocess.STDOUT
@@ -241,8 +244,10 @@ class Checker:
                         up = True
                 except OSError:
                     pass
-            with open(self.args.log, encoding="utf-8", errors="replace") as log:
-                alive = log.read().count("Worker WorkerCron (")
+            alive = 0
+            if os.path.exists(self.args.log):
+                with open(self.args.log, encoding="utf-8", errors="replace") as log:
+                    alive = log.read().count("Worker WorkerCron (")
             if up and alive >= self.args.cron_threads:
                 say(f"{alive} cron workers alive")
                 return
@@ -291,9 +296,7 @@ class Checker:
         try:
             with self.conn.cursor() as cr:
                 # FOR SHARE conflicts with the runner's FOR NO KEY UPDATE: what is skipped runs
-                cr.execute(
-                    "SELECT id FROM ir_cron WHERE id = ANY(%s) FOR SHARE SKIP LOCKED", [ids]
-                )
+                cr.execute("SELECT id FROM ir_cron WHERE id = ANY(%s) FOR SHARE SKIP LOCKED", [ids])
                 free = {row[0] for row in cr.fetchall()}
         finally:
             self.conn.rollback()
@@ -345,9 +348,7 @@ class Checker:
         queued = self.value("SELECT count(*) FROM retention_profile_queue")
         if queued:
             self.failures.append(f"{queued} customers are still queued for a refresh")
-        counts = dict(
-            self.query("SELECT op, count(*) FROM workers_check_queue_audit GROUP BY op")
-        )
+        counts = dict(self.query("SELECT op, count(*) FROM workers_check_queue_audit GROUP BY op"))
         customers = self.value("SELECT count(DISTINCT partner_id) FROM workers_check_queue_audit")
         if not counts.get("done"):
             self.failures.append("no customer went through the refresh queue")
