@@ -9,7 +9,7 @@
 # The interpreter for lint: the one named, else the repository's .venv when it has Odoo.
 LINT_PYTHON := $(or $(ODOO_PYTHON),$(if $(wildcard .venv/bin/python),.venv/bin/python,python3))
 
-.PHONY: help demo test bench lint clean bootstrap-check
+.PHONY: help demo test bench lint clean bootstrap-check wheel-check workers-check
 
 help:
 	@echo "make demo   fresh database with demo data, served on http://localhost:$${HTTP_PORT:-8069} (admin/admin)"
@@ -18,6 +18,8 @@ help:
 	@echo "make lint   pre-commit on all files (ruff, pylint-odoo, prettier XML)"
 	@echo "make clean  drop leftover test/template databases, logs and caches"
 	@echo "make bootstrap-check  install Odoo from ODOO_SOURCE into a fresh venv, then the module"
+	@echo "make wheel-check  build the wheel (whool), install it in a venv, install the module from it"
+	@echo "make workers-check  prefork Odoo (2 workers, 2 cron threads) runs every job at once: no duplicate"
 
 demo:
 	@bash tools/demo.sh
@@ -38,3 +40,9 @@ clean:
 
 bootstrap-check:
 	@bash tools/bootstrap_check.sh
+
+wheel-check:
+	@bash tools/wheel_check.sh
+
+workers-check:
+	@bash tools/workers_check.sh
