@@ -29,3 +29,5 @@ from . import test_backtest_engine
 from . import test_backtest
 from . import test_backtest_tour
 from . import test_rule_owners
+from . import test_review_pack
+from . import test_review_pack_tour
