@@ -76,9 +76,7 @@ class TestReviewGoals(ReviewPackCase):
         self.assertEqual(carried.carried_from_review_id, first)
         self.assertEqual(carried.state, "open")
         # the history of review 1 is unchanged
-        self.assertEqual(
-            sorted(first.goal_ids.mapped("state")), ["done", "dropped", "open"]
-        )
+        self.assertEqual(sorted(first.goal_ids.mapped("state")), ["done", "dropped", "open"])
         new = self.goals(second, ("Price list for 2027", "open"), ("Uptime page", "open"))
         new[1].state = "done"
         self.complete(second, date(2026, 4, 10))
@@ -104,8 +102,11 @@ class TestReviewGoals(ReviewPackCase):
         self.complete(first, date(2026, 1, 10))
         # the planner creates the next review: it starts with the open goal
         second = self.Review.sudo().create(
-            {"partner_id": self.customer.id, "company_id": self.company.id,
-             "date_planned": date(2026, 4, 1)}
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "date_planned": date(2026, 4, 1),
+            }
         )
         self.assertEqual(second.goal_ids.description, "Keep the report")
 
@@ -137,17 +138,29 @@ class TestReviewGoals(ReviewPackCase):
         stranger = self.env["res.partner"].create({"name": "Someone Else"})
         with self.assertRaisesRegex(ValidationError, "not a contact of"):
             self.Goal.create(
-                {"review_id": review.id, "description": "X", "owner_side": "customer",
-                 "contact_id": stranger.id}
+                {
+                    "review_id": review.id,
+                    "description": "X",
+                    "owner_side": "customer",
+                    "contact_id": stranger.id,
+                }
             )
         with self.assertRaisesRegex(ValidationError, "is ours"):
             self.Goal.create(
-                {"review_id": review.id, "description": "X", "owner_side": "ours",
-                 "contact_id": self.contact.id}
+                {
+                    "review_id": review.id,
+                    "description": "X",
+                    "owner_side": "ours",
+                    "contact_id": self.contact.id,
+                }
             )
         goal = self.Goal.create(
-            {"review_id": review.id, "description": "Send the price list",
-             "owner_side": "customer", "contact_id": self.contact.id}
+            {
+                "review_id": review.id,
+                "description": "Send the price list",
+                "owner_side": "customer",
+                "contact_id": self.contact.id,
+            }
         )
         self.assertEqual(goal.company_id, self.company)
 
@@ -165,8 +178,11 @@ class TestReviewGoals(ReviewPackCase):
     def test_goals_of_other_companies_are_hidden(self):
         other_company = self.add_other_company("Tashkent Branch")
         review = self.Review.create(
-            {"partner_id": self.customer.id, "company_id": other_company.id,
-             "date_planned": date(2026, 1, 10)}
+            {
+                "partner_id": self.customer.id,
+                "company_id": other_company.id,
+                "date_planned": date(2026, 1, 10),
+            }
         )
         goal = self.goals(review, ("Elsewhere", "open"))
         user = self.new_company_user("goal_reader", USER)
@@ -200,17 +216,24 @@ class TestReviewPack(ReviewPackCase):
             day = today - timedelta(days=30 * months_ago)
             cls.pay(cls.make_invoice(cls.customer, day, amount), day)
         # an overdue invoice
-        cls.make_invoice(cls.customer, today - timedelta(days=60), 640.0,
-                         due=today - timedelta(days=45))
+        cls.make_invoice(
+            cls.customer, today - timedelta(days=60), 640.0, due=today - timedelta(days=45)
+        )
         project = cls.env["project.project"].create(
             {"name": "Warehouse Scanners", "partner_id": cls.customer.id}
         )
         cls.env["project.task"].create(
             [
-                {"name": "On time", "project_id": project.id,
-                 "date_deadline": fields.Datetime.to_datetime("2026-10-01 12:00:00")},
-                {"name": "Late", "project_id": project.id,
-                 "date_deadline": fields.Datetime.to_datetime("2026-10-02 12:00:00")},
+                {
+                    "name": "On time",
+                    "project_id": project.id,
+                    "date_deadline": fields.Datetime.to_datetime("2026-10-01 12:00:00"),
+                },
+                {
+                    "name": "Late",
+                    "project_id": project.id,
+                    "date_deadline": fields.Datetime.to_datetime("2026-10-02 12:00:00"),
+                },
             ]
         )
         with freeze_time("2026-09-30"):
@@ -218,26 +241,36 @@ class TestReviewPack(ReviewPackCase):
         with freeze_time(today):
             cls.builder._compute_partners(cls.customer.ids)
         previous = cls.Review.create(
-            {"partner_id": cls.customer.id, "company_id": cls.company.id,
-             "date_planned": date(2026, 8, 1)}
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "date_planned": date(2026, 8, 1),
+            }
         )
         cls.Goal.create(
             [
                 {"review_id": previous.id, "description": "Monthly service report"},
-                {"review_id": previous.id, "description": "Backup restore test",
-                 "state": "done"},
+                {"review_id": previous.id, "description": "Backup restore test", "state": "done"},
             ]
         )
         previous.outcome = "maintain"
         previous._complete(date(2026, 8, 1))
         cls.review = cls.Review.create(
-            {"partner_id": cls.customer.id, "company_id": cls.company.id,
-             "date_planned": today, "notes": "<p>SECRET internal remark</p>",
-             "next_steps": "<p>Roll out the scanners to the second site</p>"}
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "date_planned": today,
+                "notes": "<p>SECRET internal remark</p>",
+                "next_steps": "<p>Roll out the scanners to the second site</p>",
+            }
         )
         cls.Goal.create(
-            {"review_id": cls.review.id, "description": "Scanner training",
-             "owner_side": "customer", "contact_id": cls.contact.id}
+            {
+                "review_id": cls.review.id,
+                "description": "Scanner training",
+                "owner_side": "customer",
+                "contact_id": cls.contact.id,
+            }
         )
 
     def render(self, report=REPORT, user=None, lang=None):
@@ -261,8 +294,9 @@ class TestReviewPack(ReviewPackCase):
         self.assertEqual([p["name"] for p in data["projects_open"]], ["Warehouse Scanners"])
         self.assertEqual((data["tasks_on_time"], data["tasks_due"]), (1, 2))
         self.assertEqual(data["on_time_share"], 50)
-        self.assertEqual([g["description"] for g in data["goals_carried"]],
-                         ["Monthly service report"])
+        self.assertEqual(
+            [g["description"] for g in data["goals_carried"]], ["Monthly service report"]
+        )
         self.assertEqual([g["description"] for g in data["goals_new"]], ["Scanner training"])
 
     def test_pack_english_has_no_internal_figure(self):

@@ -1,10 +1,10 @@
 import logging
 import time
 from collections import defaultdict, deque
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
 from dateutil.relativedelta import relativedelta
-
 from markupsafe import Markup
 from psycopg2 import errors as pgerrors
 
@@ -15,8 +15,8 @@ from odoo.tools import SQL, format_date, mute_logger, split_every
 from ...engine import feedback as feedback_engine
 from ...engine import reviews as engine
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
-from .retention_review_goal import GOAL_STATES
 from .retention_followup_rule import REVIEW_OUTCOME
+from .retention_review_goal import GOAL_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -776,7 +776,11 @@ class RetentionReview(models.Model):
         """A cancelled review gives back the carried goals still open on it: the originals
         are carried again to the customer's next review."""
         self.env["retention.review.goal"].sudo().search(
-            [("review_id", "in", self.ids), ("carried_from_id", "!=", False), ("state", "=", "open")]
+            [
+                ("review_id", "in", self.ids),
+                ("carried_from_id", "!=", False),
+                ("state", "=", "open"),
+            ]
         ).unlink()
 
     # ------------------------------------------------------------------
@@ -878,18 +882,16 @@ class RetentionReview(models.Model):
             )
         )
         status_labels = dict(
-            self.env["project.project"]._fields["last_update_status"]._description_selection(
-                self.env
-            )
+            self.env["project.project"]
+            ._fields["last_update_status"]
+            ._description_selection(self.env)
         )
         goal_states = dict(GOAL_STATES)
         goal_state_labels = dict(
             self.env["retention.review.goal"]._fields["state"]._description_selection(self.env)
         )
         side_labels = dict(
-            self.env["retention.review.goal"]._fields["owner_side"]._description_selection(
-                self.env
-            )
+            self.env["retention.review.goal"]._fields["owner_side"]._description_selection(self.env)
         )
         now = fields.Datetime.now()
         for review in self:
@@ -922,8 +924,9 @@ class RetentionReview(models.Model):
                 )
             )
             still_open = mine.filtered(lambda p: p.active and not p.retention_is_closed)
+            due_until = min(period_end, now)
             due_tasks = tasks.filtered(
-                lambda t, mine=mine, s=period_start, e=min(period_end, now): (
+                lambda t, mine=mine, s=period_start, e=due_until: (
                     t.project_id in mine and s <= t.date_deadline < e
                 )
             )
@@ -984,7 +987,9 @@ class RetentionReview(models.Model):
                 "csat": feedback_engine.csat(
                     [f.score for f in answers if f.kind == feedback_engine.CSAT]
                 ),
-                "goals_carried": [review._pack_goal(g, goal_state_labels, side_labels) for g in carried],
+                "goals_carried": [
+                    review._pack_goal(g, goal_state_labels, side_labels) for g in carried
+                ],
                 "goals_new": [
                     review._pack_goal(g, goal_state_labels, side_labels)
                     for g in review.goal_ids - carried

@@ -24,12 +24,8 @@ class RetentionReviewGoal(models.Model):
     _order = "review_id, sequence, id"
     _check_company_auto = True
 
-    review_id = fields.Many2one(
-        "retention.review", string="Review", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one(
-        related="review_id.company_id", store=True, index=True, string="Company"
-    )
+    review_id = fields.Many2one("retention.review", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="review_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="review_id.partner_id", string="Customer")
     sequence = fields.Integer(default=10)
     description = fields.Char(required=True, translate=False)
