@@ -31,7 +31,6 @@ class RetentionReviewGoal(models.Model):
     description = fields.Char(required=True, translate=False)
     owner_side = fields.Selection(
         OWNER_SIDES,
-        string="Owner Side",
         required=True,
         default="ours",
         help="Ours: a commitment of our team. The Customer's: something the customer agreed to do.",
@@ -52,7 +51,6 @@ class RetentionReviewGoal(models.Model):
     note = fields.Text()
     carried_from_id = fields.Many2one(
         "retention.review.goal",
-        string="Carried From",
         readonly=True,
         copy=False,
         index="btree_not_null",
