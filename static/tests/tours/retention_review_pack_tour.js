@@ -52,7 +52,7 @@ registry.category("web_tour.tours").add("customer_retention_review_pack_tour", {
         },
         {
             content: "Send",
-            trigger: '.modal button[name="action_send_mail"]',
+            trigger: ".modal button.o_mail_send:not(:disabled)",
             run: "click",
         },
         {
