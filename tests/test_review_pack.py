@@ -238,6 +238,17 @@ class TestReviewPack(ReviewPackCase):
         )
         with freeze_time("2026-09-30"):
             cls.env["project.task"].search([("name", "=", "On time")]).state = "1_done"
+        feedback = cls.env["retention.feedback"].create(
+            {"partner_id": cls.customer.id, "contact_id": cls.contact.id, "kind": "nps"}
+        )
+        feedback.write(
+            {
+                "state": "answered",
+                "score": 9,
+                "comment": "Great support",
+                "date_answered": fields.Datetime.to_datetime("2026-10-15 10:00:00"),
+            }
+        )
         with freeze_time(today):
             cls.builder._compute_partners(cls.customer.ids)
         previous = cls.Review.create(
@@ -298,6 +309,8 @@ class TestReviewPack(ReviewPackCase):
             [g["description"] for g in data["goals_carried"]], ["Monthly service report"]
         )
         self.assertEqual([g["description"] for g in data["goals_new"]], ["Scanner training"])
+        self.assertEqual([a["comment"] for a in data["feedback"]], ["Great support"])
+        self.assertEqual(data["nps"], 100.0)
 
     def test_pack_english_has_no_internal_figure(self):
         text = self.render(lang="en_US")
@@ -311,6 +324,8 @@ class TestReviewPack(ReviewPackCase):
             "Scanner training",
             "Roll out the scanners",
             "Overdue amount",
+            "NPS: 100",
+            "Great support",
         ):
             self.assertIn(expected, text)
         for internal in ("SECRET", "Health score", "Stage", "Internal"):
