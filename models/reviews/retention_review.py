@@ -883,9 +883,7 @@ class RetentionReview(models.Model):
             {
                 review.id: (
                     datetime.combine(periods[review.id][0], dtime.min),
-                    datetime.combine(
-                        periods[review.id][-1] + relativedelta(months=1), dtime.min
-                    ),
+                    datetime.combine(periods[review.id][-1] + relativedelta(months=1), dtime.min),
                 )
                 for review in self
             }
