@@ -239,8 +239,10 @@ class TestReviewPack(ReviewPackCase):
         with freeze_time("2026-09-30"):
             cls.env["project.task"].search([("name", "=", "On time")]).state = "1_done"
         # sudo: an answer is written by the feedback page, never by users
-        feedback = cls.env["retention.feedback"].sudo().create(
-            {"partner_id": cls.customer.id, "contact_id": cls.contact.id, "kind": "nps"}
+        feedback = (
+            cls.env["retention.feedback"]
+            .sudo()
+            .create({"partner_id": cls.customer.id, "contact_id": cls.contact.id, "kind": "nps"})
         )
         feedback.write(
             {
