@@ -28,6 +28,8 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "data/ir_cron_data.xml",
         "data/retention_review_data.xml",
         "data/retention_review_templates.xml",
+        "report/retention_review_pack_report.xml",
+        "data/retention_review_pack_data.xml",
         "data/retention_followup_data.xml",
         "data/retention_feedback_data.xml",
         "data/res_lang_data.xml",

@@ -139,6 +139,25 @@ REVIEW_TEXTS = {
     ),
     "cancelled": (("{first} is on leave this month: we meet at the next review.", ""),),
 }
+#: Goals and commitments agreed at the reviews: (description, owner side). Each done review
+#: settles the goals carried from the last one (the first done, the second dropped, the rest
+#: still open) and agrees new ones, so every done review has goals in every state.
+REVIEW_GOALS = (
+    ("Send the monthly service report", "ours"),
+    ("Test a backup restore together", "ours"),
+    ("Share next year's budget", "customer"),
+    ("Name a contact for the second site", "customer"),
+    ("Propose the price list for next year", "ours"),
+    ("Confirm the maintenance window", "customer"),
+    ("Train the new staff on the ticket portal", "ours"),
+    ("Send the list of users to add", "customer"),
+)
+#: What a goal settled at the next review says.
+GOAL_NOTES = {
+    "done": "Done before the review.",
+    "dropped": "No longer needed: the customer changed plans.",
+}
+
 #: What the account manager wrote when closing the task of an at-risk review.
 AT_RISK_TASK_DONE = (
     "Called {first}: agreed a recovery plan and a weekly status e-mail.",
@@ -375,12 +394,43 @@ class RetentionDemoData(models.AbstractModel):
                 planned = review_engine.next_review_date(cadence, planned + timedelta(days=delay))
                 continue
             day = min(planned + timedelta(days=delay), today - timedelta(days=1))
+            self._agree_goals(review, day, customer, rng)
             self._complete_on(review, day, story, notes, next_steps, texts, customer, rng)
             done_reviews.append(DoneReview(review, customer, story))
             planned = partner.retention_next_review_date
             if not planned:
                 break  # lost: no next review
         return done_reviews
+
+    @api.model
+    def _agree_goals(self, review, day, customer, rng):
+        """At the review: the goals carried from the last one are settled (done, dropped, the
+        rest still open) and new ones agreed, ours and the customer's; a done and a dropped
+        one at a first review too, so each done review shows every state."""
+        carried = review.goal_ids.sorted("id")
+        for goal, state in zip(carried, ("done", "dropped"), strict=False):
+            goal.write({"state": state, "note": GOAL_NOTES[state]})
+        states = ["open", "open"]
+        states += [state for state in ("done", "dropped") if state not in carried.mapped("state")]
+        taken = set(carried.mapped("description"))
+        choices = [goal for goal in REVIEW_GOALS if goal[0] not in taken]
+        values = []
+        for state, (description, side) in zip(
+            states, rng.sample(choices, len(states)), strict=False
+        ):
+            values.append(
+                {
+                    "review_id": review.id,
+                    "description": description,
+                    "owner_side": side,
+                    "user_id": review.user_id.id if side == "ours" else False,
+                    "contact_id": customer.contacts[:1].id if side == "customer" else False,
+                    "date_due": day + timedelta(days=rng.randint(20, 80)),
+                    "state": state,
+                    "note": GOAL_NOTES.get(state, False),
+                }
+            )
+        self.env["retention.review.goal"].create(values)
 
     @api.model
     def _complete_on(self, review, day, story, notes, next_steps, texts, customer, rng):

@@ -33,3 +33,5 @@ from . import test_reasons
 from . import test_metric_edge_cases
 from . import test_dashboard_screens
 from . import test_screens
+from . import test_review_pack
+from . import test_review_pack_tour

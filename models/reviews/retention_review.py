@@ -1,8 +1,10 @@
 import logging
 import time
 from collections import defaultdict, deque
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from psycopg2 import errors as pgerrors
 
@@ -10,9 +12,11 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger, split_every
 
+from ...engine import feedback as feedback_engine
 from ...engine import reviews as engine
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 from .retention_followup_rule import REVIEW_OUTCOME
+from .retention_review_goal import GOAL_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +49,13 @@ WORKFLOW_FIELDS = frozenset(
 CLOSED_FIELDS = frozenset(
     ["partner_id", "company_id", "date_planned", "user_id", "outcome", "lost_reason"]
 )
+
+#: The review pack: the customer's version and the team's (internal figures) as reports.
+PACK_REPORT_XMLID = "customer_retention.retention_review_pack_report"
+PACK_INTERNAL_REPORT_XMLID = "customer_retention.retention_review_pack_internal_report"
+PACK_TEMPLATE_XMLID = "customer_retention.retention_review_pack_mail_template"
+#: Months of invoices the pack charts, up to the review's month.
+PACK_MONTHS = 12
 
 PLANNING_BATCH_SIZE = 200  # reviews created per committed batch
 ASSIGN_BATCH_SIZE = 2000  # customers given a next review date per committed batch
@@ -161,6 +172,14 @@ class RetentionReview(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     # Planned by the daily job and not yet listed in a digest to the reviewer.
     digest_pending = fields.Boolean(copy=False, readonly=True, index="btree_not_null")
+    goal_ids = fields.One2many(
+        "retention.review.goal",
+        "review_id",
+        string="Goals and Commitments",
+        copy=False,
+        help="What was agreed, by whom and by when. Completing the review carries the open "
+        "ones to the customer's next review.",
+    )
 
     def init(self):
         # One open review per customer and company, enforced by the database so two workers
@@ -388,6 +407,7 @@ class RetentionReview(models.Model):
         planned = reviews.filtered(lambda r: r.state == "planned")
         planned._create_review_activities()
         planned._sync_partner_next_date()
+        planned._carry_open_goals()
         return reviews
 
     def write(self, vals):
@@ -487,6 +507,7 @@ class RetentionReview(models.Model):
             )
         self._schedule_next_reviews()
         self._apply_outcomes()
+        self._next_planned_reviews()._carry_open_goals()
         return True
 
     def action_cancel(self):
@@ -497,6 +518,7 @@ class RetentionReview(models.Model):
         self.activity_unlink([ACTIVITY_TYPE_XMLID])
         # sudo: the status is the workflow's, refused to users' writes
         self.sudo().write({"state": "cancelled"})
+        self._drop_carried_copies()
         today = fields.Date.context_today(self)
         for review in self:
             # sudo: the customer's cadence and dates are the review's to read and update
@@ -662,6 +684,361 @@ class RetentionReview(models.Model):
                 )
             # sudo: reviewers without contact rights still leave the review's note on the customer
             review.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Goals and commitments: carried from one review to the next
+    # ------------------------------------------------------------------
+    def _check_goals_editable(self):
+        """Goals are agreed while the review is planned; a closed review keeps them as they
+        stood (only their notes change), its open ones live on as copies on the next review."""
+        states = dict(self._fields["state"]._description_selection(self.env))
+        for review in self.filtered(lambda r: r.state != "planned"):
+            raise UserError(
+                self.env._(
+                    "%(review)s is %(state)s: its goals are history, kept as they stood. "
+                    "Update them on the customer's next review, where the open ones are carried.",
+                    review=review.display_name,
+                    state=states[review.state],
+                )
+            )
+
+    def _next_planned_reviews(self):
+        """The planned reviews of the customers of these reviews, in their companies."""
+        if not self:
+            return self.browse()
+        # sudo: the next review may be another reviewer's
+        return self.sudo().search(
+            [
+                ("state", "=", "planned"),
+                ("partner_id", "in", self.partner_id.ids),
+                ("company_id", "in", self.company_id.ids),
+                ("id", "not in", self.ids),
+            ]
+        )
+
+    def _carry_open_goals(self):
+        """Copy onto these planned reviews the goals still open on the customer's last done
+        review in the same company (each goal once: the copy points at its original)."""
+        planned = self.filtered(lambda r: r.state == "planned")
+        if not planned:
+            return
+        # sudo: the last review may be another reviewer's; the copies are the workflow's
+        Review = self.sudo()
+        last_done = {
+            (partner.id, company.id): day
+            for partner, company, day in Review._read_group(
+                [
+                    ("state", "=", "done"),
+                    ("partner_id", "in", planned.partner_id.ids),
+                    ("company_id", "in", planned.company_id.ids),
+                ],
+                ["partner_id", "company_id"],
+                ["date_done:max"],
+            )
+        }
+        if not last_done:
+            return
+        open_goals = (
+            self.env["retention.review.goal"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "open"),
+                    ("review_id.state", "=", "done"),
+                    ("review_id.partner_id", "in", planned.partner_id.ids),
+                    ("review_id.company_id", "in", planned.company_id.ids),
+                ]
+            )
+        )
+        carried = set(
+            self.env["retention.review.goal"]
+            .sudo()
+            .search([("carried_from_id", "in", open_goals.ids)])
+            .carried_from_id.ids
+        )
+        values = []
+        for review in planned:
+            key = (review.partner_id.id, review.company_id.id)
+            if key not in last_done:
+                continue
+            sources = open_goals.filtered(
+                lambda g, key=key: (
+                    (g.review_id.partner_id.id, g.review_id.company_id.id) == key
+                    and g.review_id.date_done == last_done[key]
+                    and g.id not in carried
+                )
+            )
+            values += [goal._carry_values(review) for goal in sources]
+        if values:
+            self.env["retention.review.goal"].sudo().create(values)
+
+    def _drop_carried_copies(self):
+        """A cancelled review gives back the carried goals still open on it: the originals
+        are carried again to the customer's next review."""
+        self.env["retention.review.goal"].sudo().search(
+            [
+                ("review_id", "in", self.ids),
+                ("carried_from_id", "!=", False),
+                ("state", "=", "open"),
+            ]
+        ).unlink()
+
+    # ------------------------------------------------------------------
+    # The review pack: a PDF for the customer (and one for the team)
+    # ------------------------------------------------------------------
+    def _pack_reference_date(self):
+        self.ensure_one()
+        return self.date_done or self.date_planned or fields.Date.context_today(self)
+
+    def _pack_months(self):
+        """The first days of the PACK_MONTHS months up to the review's month."""
+        last = self._pack_reference_date().replace(day=1)
+        return [last - relativedelta(months=n) for n in range(PACK_MONTHS - 1, -1, -1)]
+
+    def _pack_show_money(self):
+        """Money (invoiced, overdue) only for users who see it elsewhere in the module."""
+        return self.env.su or self.env.user.has_groups(MONEY_GROUPS)
+
+    def _pack_data(self):
+        """What the pack shows of each review, gathered set-wise (a few grouped queries for
+        all the reviews): {review id: {...}}. Invoiced and overdue amounts only for users who
+        may see money (MONEY_GROUPS); NPS and CSAT by engine.feedback."""
+        result = {}
+        if not self:
+            return result
+        show_money = self._pack_show_money()
+        periods = {review.id: review._pack_months() for review in self}
+        start = min(months[0] for months in periods.values())
+        end = max(months[-1] for months in periods.values()) + relativedelta(months=1)
+        partners, companies = self.partner_id, self.company_id
+        # sudo: the figures are read by the pack's rules (money only when show_money)
+        invoiced = defaultdict(float)
+        if show_money:
+            for partner, company, month, amount in (
+                self.env["account.move"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("commercial_partner_id", "in", partners.ids),
+                        ("company_id", "in", companies.ids),
+                        ("move_type", "in", ("out_invoice", "out_refund")),
+                        ("state", "=", "posted"),
+                        ("invoice_date", ">=", start),
+                        ("invoice_date", "<", end),
+                    ],
+                    ["commercial_partner_id", "company_id", "invoice_date:month"],
+                    ["amount_untaxed_signed:sum"],
+                )
+            ):
+                invoiced[(partner.id, company.id, month)] += amount
+        projects = (
+            self.env["project.project"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                # projects without company count in every company (as the health score's)
+                [
+                    ("partner_id", "child_of", partners.ids),
+                    ("company_id", "in", [*companies.ids, False]),
+                ],
+                [
+                    "name",
+                    "partner_id",
+                    "company_id",
+                    "active",
+                    "retention_is_closed",
+                    "retention_date_closed",
+                    "last_update_status",
+                    "date",
+                ],
+                order="name, id",
+            )
+        )
+        tasks = (
+            self.env["project.task"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("project_id", "in", projects.ids),
+                    ("date_deadline", ">=", datetime.combine(start, dtime.min)),
+                    ("date_deadline", "<", datetime.combine(end, dtime.min)),
+                ],
+                ["project_id", "date_deadline", "state", "date_end", "date_last_stage_update"],
+            )
+        )
+        status_labels = dict(
+            self.env["project.project"]
+            ._fields["last_update_status"]
+            ._description_selection(self.env)
+        )
+        goal_states = dict(GOAL_STATES)
+        goal_state_labels = dict(
+            self.env["retention.review.goal"]._fields["state"]._description_selection(self.env)
+        )
+        side_labels = dict(
+            self.env["retention.review.goal"]._fields["owner_side"]._description_selection(self.env)
+        )
+        now = fields.Datetime.now()
+        feedback = self._pack_feedback(
+            {
+                review.id: (
+                    datetime.combine(periods[review.id][0], dtime.min),
+                    datetime.combine(periods[review.id][-1] + relativedelta(months=1), dtime.min),
+                )
+                for review in self
+            }
+        )
+        for review in self:
+            months = periods[review.id]
+            period_start = datetime.combine(months[0], dtime.min)
+            period_end = datetime.combine(months[-1] + relativedelta(months=1), dtime.min)
+            key = (review.partner_id.id, review.company_id.id)
+            bars = [
+                {
+                    "month": month,
+                    "label": format_date(self.env, month, date_format="MMM yy"),
+                    "amount": invoiced.get((*key, month), 0.0),
+                }
+                for month in months
+            ]
+            top = max([bar["amount"] for bar in bars] + [0.0])
+            for bar in bars:
+                bar["height"] = round(100 * max(bar["amount"], 0.0) / top) if top > 0 else 0
+            mine = projects.filtered(
+                lambda p, key=key: (
+                    p.partner_id.commercial_partner_id.id == key[0]
+                    and p.company_id.id in (key[1], False)
+                )
+            )
+            delivered = mine.filtered(
+                lambda p, s=period_start, e=period_end: (
+                    p.retention_is_closed
+                    and p.retention_date_closed
+                    and s <= datetime.combine(p.retention_date_closed, dtime.min) < e
+                )
+            )
+            still_open = mine.filtered(lambda p: p.active and not p.retention_is_closed)
+            due_until = min(period_end, now)
+            due_tasks = tasks.filtered(
+                lambda t, mine=mine, s=period_start, e=due_until: (
+                    t.project_id in mine and s <= t.date_deadline < e
+                )
+            )
+            on_time = due_tasks.filtered(
+                lambda t: (
+                    t.state == "1_done"
+                    and (t.date_end or t.date_last_stage_update or now) <= t.date_deadline
+                )
+            )
+            answers = feedback.get(review.id, [])
+            partner = review.partner_id.sudo().with_company(review.company_id)
+            carried = review.goal_ids.filtered("carried_from_id")
+            result[review.id] = {
+                "months": bars,
+                "period_start": months[0],
+                "period_end": months[-1] + relativedelta(months=1, days=-1),
+                "show_money": show_money,
+                "invoiced_total": sum(bar["amount"] for bar in bars),
+                "overdue_amount": partner.retention_overdue_amount if show_money else 0.0,
+                "overdue_days": partner.retention_overdue_days if show_money else 0,
+                "currency": review.company_id.currency_id,
+                "projects_delivered": [
+                    {"name": p.name, "date": p.retention_date_closed} for p in delivered
+                ],
+                "projects_open": [
+                    {
+                        "name": p.name,
+                        "status": (
+                            status_labels.get(p.last_update_status, "")
+                            if p.last_update_status != "to_define"
+                            else ""
+                        ),
+                        "date": p.date,
+                    }
+                    for p in still_open
+                ],
+                "tasks_due": len(due_tasks),
+                "tasks_on_time": len(on_time),
+                "on_time_share": (
+                    round(100.0 * len(on_time) / len(due_tasks)) if due_tasks else None
+                ),
+                "feedback": answers,
+                "nps": feedback_engine.nps(
+                    [a["score"] for a in answers if a["kind"] == feedback_engine.NPS]
+                ),
+                "csat": feedback_engine.csat(
+                    [a["score"] for a in answers if a["kind"] == feedback_engine.CSAT]
+                ),
+                "goals_carried": [
+                    review._pack_goal(g, goal_state_labels, side_labels) for g in carried
+                ],
+                "goals_new": [
+                    review._pack_goal(g, goal_state_labels, side_labels)
+                    for g in review.goal_ids - carried
+                ],
+                "goal_states": goal_states,
+            }
+        return result
+
+    def _pack_feedback(self, bounds):
+        """Hook (overridden by feedback): the customers' answers in each review's period,
+        ``bounds`` {review id: (start, end)} -> {review id: [{date, kind, score, comment}]},
+        newest first. Reviews come before feedback: none here."""
+        return {}
+
+    def _pack_goal(self, goal, state_labels, side_labels):
+        owner = goal.user_id.name if goal.owner_side == "ours" else goal.contact_id.name
+        return {
+            "description": goal.description,
+            "side": side_labels.get(goal.owner_side, ""),
+            "owner": owner or "",
+            "date_due": goal.date_due,
+            "state": goal.state,
+            "state_label": state_labels.get(goal.state, ""),
+            "note": goal.note or "",
+            "from_date": goal.carried_from_id.review_id.date_done,
+        }
+
+    def _pack_filename(self):
+        self.ensure_one()
+        return self.env._(
+            "Review pack - %(customer)s - %(date)s",
+            customer=self.partner_id.name,
+            date=self._pack_reference_date().isoformat(),
+        )
+
+    def action_print_pack(self):
+        """The Print button: the customer's pack as a PDF download, logged on the review."""
+        self.check_access("read")
+        for review in self:
+            review.message_post(
+                body=self.env._("Review pack printed by %(user)s.", user=self.env.user.name),
+                subtype_xmlid="mail.mt_note",
+            )
+        return self.env.ref(PACK_REPORT_XMLID).report_action(self)
+
+    def action_send_pack(self):
+        """The Send pack button: the mail composer with the pack attached, from the template
+        in the customer's language; the sent message is logged on the review."""
+        self.ensure_one()
+        self.check_access("read")
+        template = self.env.ref(PACK_TEMPLATE_XMLID, raise_if_not_found=False)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send the Review Pack"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_light",
+                "force_email": True,
+            },
+        }
 
     # ------------------------------------------------------------------
     # Daily planning
