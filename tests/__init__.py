@@ -30,3 +30,4 @@ from . import test_backtest
 from . import test_backtest_tour
 from . import test_rule_owners
 from . import test_reasons
+from . import test_health_history
