@@ -174,6 +174,4 @@ class TestHealthHistory(RetentionCase):
             )[0]
         june = self.month_row(date(2026, 6, 1))
         self.assertEqual(june[3], expected["health_score"])
-        self.assertEqual(
-            june[3 + 1 + FACTORS.index("payment")], expected["payment_score"]
-        )
+        self.assertEqual(june[3 + 1 + FACTORS.index("payment")], expected["payment_score"])

@@ -9,7 +9,6 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from ...engine.health import FACTORS
-
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 _logger = logging.getLogger(__name__)
