@@ -35,3 +35,4 @@ from . import test_dashboard_screens
 from . import test_screens
 from . import test_review_pack
 from . import test_review_pack_tour
+from . import test_health_history

@@ -23,11 +23,16 @@ from .common import TODAY, RetentionAnalyticsCase
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestRetentionSnapshot(RetentionAnalyticsCase):
+    def health_as_of(self, partner, day):
+        return self.builder._evaluate_as_of(self.company, [partner.id], day)[0]["health_score"]
+
     def test_snapshots_of_a_steady_customer(self):
         rows = self.snapshots()
         a = self.a.id
         april = date(2025, 4, 1)
-        self.assertEqual(rows[a, april], (1000, 1000, 1000, True, True, False, april, "new", 0))
+        self.assertEqual(rows[a, april][:8], (1000, 1000, 1000, True, True, False, april, "new"))
+        # a closed month of the history window: the health as of its last day (issue #18)
+        self.assertEqual(rows[a, april][8], self.health_as_of(self.a, date(2025, 4, 30)))
         self.assertEqual(rows[a, date(2025, 7, 1)][:4], (1000, 2000, 2000, True))
         self.assertEqual(rows[a, date(2025, 7, 1)][7], "active")
         # March 2026: April 2025 + July 2025 + January 2026
@@ -49,9 +54,10 @@ class TestRetentionSnapshot(RetentionAnalyticsCase):
         self.assertNotIn((b, date(2025, 4, 1)), rows)
         # May 2025: invoiced again: active, won back, not new; cohort stays March 2024
         self.assertEqual(
-            rows[b, date(2025, 5, 1)],
-            (800, 800, 2800, True, False, True, date(2024, 3, 1), "won_back", 0),
+            rows[b, date(2025, 5, 1)][:8],
+            (800, 800, 2800, True, False, True, date(2024, 3, 1), "won_back"),
         )
+        self.assertEqual(rows[b, date(2025, 5, 1)][8], self.health_as_of(self.b, date(2025, 5, 31)))
         self.assertEqual(rows[b, date(2025, 10, 1)][7], "won_back")
         self.assertEqual(rows[b, date(2025, 11, 1)][7], "active")
         # churned again in May 2026, no row in June
@@ -69,7 +75,9 @@ class TestRetentionSnapshot(RetentionAnalyticsCase):
     def test_current_month_takes_the_live_stage_and_health(self):
         rows = self.snapshots()
         self.assertEqual(rows[self.d.id, date(2026, 6, 1)][7:], ("at_risk", 35))
-        self.assertEqual(rows[self.d.id, date(2026, 5, 1)][7:], ("active", 0))
+        # May is closed: health as of 31 May, stage from the engine on the facts then
+        may = self.builder._evaluate_as_of(self.company, [self.d.id], date(2026, 5, 31))[0]
+        self.assertEqual(rows[self.d.id, date(2026, 5, 1)][7:], (may["stage"], may["health_score"]))
 
     def test_snapshots_agree_with_the_invoices(self):
         """Every snapshot's 12-month revenue is the sum of the invoices of its window."""

@@ -63,6 +63,13 @@ class ResCompany(models.Model):
         string="Delivery weight", default=DEFAULT_WEIGHTS["delivery"], help=WEIGHT_HELP
     )
 
+    retention_history_months = fields.Integer(
+        string="Health history (months)",
+        default=24,
+        help="How many closed months before the current one keep a health score and factor "
+        "scores as of their last day (the health chart and the back-test read them).",
+    )
+
     # Stage rules.
     retention_churn_days = fields.Integer(
         string="Churn window (days)",
@@ -163,6 +170,18 @@ class ResCompany(models.Model):
                     self.env._(
                         "At least one health score weight must be above zero, otherwise no "
                         "health score can be computed (company %(company)s).",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("retention_history_months")
+    def _check_retention_history_months(self):
+        for company in self:
+            if not 0 <= company.retention_history_months <= 120:
+                raise ValidationError(
+                    self.env._(
+                        "The health history must be between 0 and 120 months (company "
+                        "%(company)s).",
                         company=company.name,
                     )
                 )

@@ -19,6 +19,7 @@ class ResConfigSettings(models.TransientModel):
     retention_weight_satisfaction = company_setting(fields.Integer, "retention_weight_satisfaction")
     retention_weight_delivery = company_setting(fields.Integer, "retention_weight_delivery")
     retention_churn_days = company_setting(fields.Integer, "retention_churn_days")
+    retention_history_months = company_setting(fields.Integer, "retention_history_months")
     retention_at_risk_threshold = company_setting(fields.Integer, "retention_at_risk_threshold")
     retention_won_back_days = company_setting(fields.Integer, "retention_won_back_days")
     retention_onboarding_days = company_setting(fields.Integer, "retention_onboarding_days")
