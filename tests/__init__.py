@@ -30,3 +30,6 @@ from . import test_backtest
 from . import test_backtest_tour
 from . import test_rule_owners
 from . import test_reasons
+from . import test_cockpit
+from . import test_risk_cases
+from . import test_cockpit_lists
