@@ -33,6 +33,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "data/retention_feedback_data.xml",
         "data/retention_cockpit_data.xml",
         "data/retention_cockpit_followup_data.xml",
+        "data/retention_cockpit_cron.xml",
         "data/res_lang_data.xml",
         "data/res_currency_data.xml",
         "views/res_partner_views.xml",
@@ -64,9 +65,11 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "views/retention_risk_views.xml",
         "views/res_config_settings_cockpit_views.xml",
         "views/retention_cockpit_views.xml",
+        "views/res_users_cockpit_views.xml",
     ],
     "demo": [
         "demo/customer_retention_demo.xml",
+        "demo/retention_cockpit_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

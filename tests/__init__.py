@@ -33,3 +33,5 @@ from . import test_reasons
 from . import test_cockpit
 from . import test_risk_cases
 from . import test_cockpit_lists
+from . import test_cockpit_tour
+from . import test_cockpit_digest

@@ -1,7 +1,9 @@
 """The account manager's cockpit (issue #19): the main reason in words on customers."""
 
 import json
+from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
@@ -17,9 +19,10 @@ class TestMainReason(RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         # bought monthly for a year; the last invoice, 45 days overdue, is unpaid
-        for month in range(12, 1, -1):
-            invoice = cls.make_invoice(cls.customer, f"2025-{18 - month:02d}-01", 1000)
-            cls.pay(invoice, f"2025-{18 - month:02d}-05")
+        for month in range(11):  # 2025-05 .. 2026-03
+            day = date(2025, 5, 1) + relativedelta(months=month)
+            invoice = cls.make_invoice(cls.customer, day, 1000)
+            cls.pay(invoice, day + relativedelta(days=4))
         cls.make_invoice(cls.customer, "2026-04-01", 6000, due="2026-05-01")
         cls.customer.message_post(body="Call notes", message_type="comment")
         # bought monthly too, all paid, but nobody spoke to them since last autumn
@@ -50,17 +53,25 @@ class TestMainReason(RetentionCase):
         with self.assertRaises(AccessError):
             customer.read(["retention_main_reason_data"])
         # the search does not reveal it either
-        found = self.env["res.partner"].with_user(self.seller).search(
-            [("retention_main_reason", "ilike", "overdue")]
+        found = (
+            self.env["res.partner"]
+            .with_user(self.seller)
+            .search([("retention_main_reason", "ilike", "overdue")])
         )
         self.assertNotIn(self.customer, found)
 
     def test_search_and_list(self):
         self.recompute_both()
         Partner = self.env["res.partner"]
-        self.assertIn(self.customer, Partner.search([("retention_main_reason", "ilike", "OVERDUE")]))
-        self.assertNotIn(self.silent, Partner.search([("retention_main_reason", "ilike", "overdue")]))
-        self.assertIn(self.silent, Partner.search([("retention_main_reason", "not ilike", "overdue")]))
+        self.assertIn(
+            self.customer, Partner.search([("retention_main_reason", "ilike", "OVERDUE")])
+        )
+        self.assertNotIn(
+            self.silent, Partner.search([("retention_main_reason", "ilike", "overdue")])
+        )
+        self.assertIn(
+            self.silent, Partner.search([("retention_main_reason", "not ilike", "overdue")])
+        )
         nameless = Partner.create({"name": "No Figures Yet", "is_company": True})
         self.assertIn(nameless, Partner.search([("retention_main_reason", "=", False)]))
         self.assertNotIn(self.customer, Partner.search([("retention_main_reason", "=", False)]))

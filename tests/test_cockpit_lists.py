@@ -101,9 +101,7 @@ class TestCockpitLists(FeedbackCase):
     def test_every_list_of_the_account_manager(self):
         data = self.data(self.account_manager)
         for name in ("at_risk", "reviews", "renewals", "reengage", "risk_cases", "activities"):
-            self.assertEqual(
-                {item["partner_id"] for item in data[name]}, {self.customer.id}, name
-            )
+            self.assertEqual({item["partner_id"] for item in data[name]}, {self.customer.id}, name)
         self.assertEqual(data["at_risk"][0]["reason"], "no contact for 75 days")
         self.assertEqual(data["reengage"][0]["date"], "2026-05-01")
         self.assertTrue(data["reviews"][0]["overdue"])

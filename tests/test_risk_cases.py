@@ -29,14 +29,16 @@ class TestRiskCases(FollowupCase):
         return self.Risk.search([("partner_id", "=", (partner or self.customer).id)])
 
     def test_shipped_rule_opens_a_case(self):
-        rule = self.env.ref("customer_retention.retention_followup_rule_risk_case")
+        rule = self.env.ref("customer_retention.retention_followup_rule_risk_case").sudo()
         self.assertEqual(rule.action_ids.action_type, "risk")
         self.assertEqual(rule.target_stage, "at_risk")
         self.assertEqual(len(self.env["retention.churn.reason"].search([])), 9)
 
     def test_entering_at_risk_opens_one_case_for_the_account_manager(self):
         rule = self.at_risk_rule()
-        self.set_figures(self.customer, retention_stage="at_risk", retention_stage_date="2026-06-10")
+        self.set_figures(
+            self.customer, retention_stage="at_risk", retention_stage_date="2026-06-10"
+        )
         rule._run(commit=False)
         case = self.cases()
         self.assertEqual(len(case), 1)
@@ -49,7 +51,9 @@ class TestRiskCases(FollowupCase):
     def test_switched_off_rule_opens_nothing(self):
         rule = self.at_risk_rule()
         rule.active = False
-        self.set_figures(self.customer, retention_stage="at_risk", retention_stage_date="2026-06-10")
+        self.set_figures(
+            self.customer, retention_stage="at_risk", retention_stage_date="2026-06-10"
+        )
         self.env["retention.followup.rule"].search([])._run(commit=False)
         self.assertFalse(self.cases())
 
@@ -84,7 +88,9 @@ class TestRiskCases(FollowupCase):
         self.assertEqual(self.customer.retention_churn_reason_id, self.price)
 
     def test_roles(self):
-        case = self.Risk.create({"partner_id": self.customer.id, "user_id": self.account_manager.id})
+        case = self.Risk.create(
+            {"partner_id": self.customer.id, "user_id": self.account_manager.id}
+        )
         # a Retention user works the case, cannot set the customer's churn reason by hand
         case.with_user(self.account_manager).action_plan()
         self.assertEqual(case.state, "plan")

@@ -11,3 +11,5 @@ from . import retention_profile_builder
 from . import retention_feedback
 from . import retention_dashboard
 from . import retention_cockpit
+from . import res_users
+from . import retention_weekly_digest

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
@@ -164,7 +166,10 @@ class RetentionCockpit(models.AbstractModel):
     @api.model
     def _renewals(self, user, today):
         horizon = today + timedelta(days=RENEWAL_DAYS)
-        window = [("retention_renewal_date", ">=", today), ("retention_renewal_date", "<=", horizon)]
+        window = [
+            ("retention_renewal_date", ">=", today),
+            ("retention_renewal_date", "<=", horizon),
+        ]
         partners = self.env["res.partner"].search(
             self._customers_domain(user) + window, order="retention_renewal_date", limit=LIST_LIMIT
         )
@@ -267,3 +272,43 @@ class RetentionCockpit(models.AbstractModel):
             }
             for a in activities
         ]
+
+    @api.model
+    def _digest_body(self, data):
+        """The weekly digest's HTML: each non-empty list, its lines linking to the records."""
+        _ = self.env._
+        titles = {
+            "at_risk": _("At risk or falling"),
+            "reengage": _("Due to re-engage by their rhythm"),
+            "risk_cases": _("Open cases"),
+            "reviews": _("Reviews due"),
+            "renewals": _("Renewals in the next 90 days"),
+            "activities": _("Follow-ups due today or late"),
+        }
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        parts = [
+            Markup("<p>%s</p>")
+            % _("Hello %(name)s, your customers to act on this week:", name=data["user"]["name"])
+        ]
+        for key, title in titles.items():
+            items = data[key]
+            if not items:
+                continue
+            lines = Markup("").join(
+                Markup('<li><a href="%s/odoo/res.partner/%s">%s</a> %s</li>')
+                % (
+                    base,
+                    item["partner_id"],
+                    item["name"],
+                    item.get("reason") or item.get("date") or "",
+                )
+                for item in items
+            )
+            parts.append(Markup("<h3>%s (%s)</h3><ul>%s</ul>") % (title, len(items), lines))
+        parts.append(
+            Markup(
+                '<p><a href="%s/odoo/action-customer_retention.retention_cockpit_action">%s</a></p>'
+            )
+            % (base, _("Open My Customers"))
+        )
+        return Markup("").join(parts)

@@ -25,20 +25,21 @@ class RetentionDashboard(models.AbstractModel):
         now = fields.Datetime.now()
         window = timedelta(days=LOOP_WINDOW_DAYS)
 
-        def share(start, end):
+        def share(start, end=None):
             # sudo: counts over the company's answers, shown to whoever reads the dashboard
             answers = self.env["retention.feedback"].sudo()
             domain = [
                 ("company_id", "=", company.id),
                 ("category", "=", "detractor"),
                 ("date_answered", ">=", start),
-                ("date_answered", "<", end),
             ]
+            if end:
+                domain.append(("date_answered", "<", end))
             total = answers.search_count(domain)
             closed = answers.search_count(domain + [("risk_id.closed_within_7_days", "=", True)])
             return round(100.0 * closed / total, 1) if total else None
 
         return {
-            "closed_within_7_days": share(now - window, now),
+            "closed_within_7_days": share(now - window),
             "previous": share(now - 2 * window, now - window),
         }

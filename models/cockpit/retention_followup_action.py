@@ -34,4 +34,6 @@ class RetentionFollowupAction(models.Model):
         case = self.env["retention.risk"]._open_for(
             customer.commercial_partner_id, company, date_next=today
         )
-        return self.env._("Risk case %(id)s for %(user)s", id=case.id, user=case.user_id.name or "-")
+        return self.env._(
+            "Risk case %(id)s for %(user)s", id=case.id, user=case.user_id.name or "-"
+        )

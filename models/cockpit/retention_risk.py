@@ -54,7 +54,7 @@ class RetentionRisk(models.Model):
     kind = fields.Selection(RISK_KINDS, required=True, default="risk", tracking=True)
     state = fields.Selection(RISK_STATES, required=True, default="open", tracking=True)
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)
-    reason_id = fields.Many2one("retention.churn.reason", string="Reason", tracking=True)
+    reason_id = fields.Many2one("retention.churn.reason", tracking=True)
     date_next = fields.Date(string="Next Step", tracking=True)
     date_closed = fields.Datetime(string="Closed On", readonly=True, copy=False)
     closed_within_7_days = fields.Boolean(
@@ -218,3 +218,55 @@ class RetentionRisk(models.Model):
         auto = self.sudo().with_context(**{AUTO_KEY: True})
         auto.browse(recovered.ids).write({"state": "recovered"})
         auto.browse(lost.ids).write({"state": "lost"})
+
+    # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+    @api.model
+    def _demo_cases(self):
+        """Demo: cases in every state for the demo account managers, some overdue; reasons on
+        the churned customers (called by demo/retention_cockpit_demo.xml)."""
+        company = self.env.ref("base.main_company")
+        partners = self.env["res.partner"].with_company(company)
+        today = fields.Date.context_today(self)
+        reasons = self.env["retention.churn.reason"].search([])
+        done = self.search_count([("company_id", "=", company.id), ("kind", "=", "risk")])
+        if not reasons or done:
+            return
+        managed = [("retention_account_manager_id", "!=", False), ("is_company", "=", True)]
+        at_risk = partners.search(managed + [("retention_stage", "=", "at_risk")], limit=12)
+        churned = partners.search(managed + [("retention_stage", "=", "churned")], limit=9)
+        active = partners.search(managed + [("retention_stage", "=", "active")], limit=6)
+        cases = self.sudo().with_context(**{AUTO_KEY: True})
+        for index, partner in enumerate(at_risk):
+            cases.create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": partner.retention_account_manager_id.id,
+                    "state": "plan" if index % 3 == 0 else "open",
+                    # every other one overdue
+                    "date_next": today + timedelta(days=-3 if index % 2 else 4),
+                    "reason_id": reasons[index % len(reasons)].id if index % 3 == 0 else False,
+                }
+            )
+        for index, partner in enumerate(churned):
+            case = cases.create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": partner.retention_account_manager_id.id,
+                    "reason_id": reasons[index % len(reasons)].id,
+                }
+            )
+            case.write({"state": "lost"})
+        for partner in active:
+            case = cases.create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": partner.retention_account_manager_id.id,
+                    "resolution_note": "Monthly check-in agreed; the project is back on track.",
+                }
+            )
+            case.write({"state": "recovered"})

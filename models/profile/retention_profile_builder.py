@@ -708,8 +708,7 @@ class RetentionProfileBuilder(models.AbstractModel):
             )
             if reason
             else None,
-            "retention_expected_invoice_date": customer.last_invoice_date
-            + timedelta(days=rhythm),
+            "retention_expected_invoice_date": customer.last_invoice_date + timedelta(days=rhythm),
         }
 
     @api.model
