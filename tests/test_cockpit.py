@@ -32,7 +32,7 @@ class TestMainReason(RetentionCase):
         for month in range(1, 7):
             invoice = cls.make_invoice(cls.silent, f"2026-{month:02d}-01", 500)
             cls.pay(invoice, f"2026-{month:02d}-02")
-        cls.seller = cls.new_company_user("reason_seller", [RETENTION_USER])
+        cls.seller = cls.new_company_user("reason_seller", f"base.group_user,{RETENTION_USER}")
 
     def recompute_both(self):
         self.recompute(self.customer | self.silent)

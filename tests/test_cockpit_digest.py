@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from ..models.cockpit.retention_weekly_digest import iso_week
-from .common import RETENTION_USER, TODAY, JobWorkersCase, RetentionCase
+from .common import RETENTION_MANAGER, RETENTION_USER, TODAY, JobWorkersCase, RetentionCase
 
 CRON = "customer_retention.ir_cron_retention_weekly_digest"
 
@@ -28,6 +28,7 @@ class TestWeeklyDigest(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.add_groups(RETENTION_MANAGER)
         cls.am = cls.new_company_user(
             "digest_am",
             f"base.group_user,{RETENTION_USER}",

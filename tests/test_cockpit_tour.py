@@ -10,6 +10,7 @@ class TestCockpitTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.add_groups(RETENTION_MANAGER)
         admin = cls.show_admin_the_company()
         admin.groups_id = [(4, cls.env.ref(RETENTION_MANAGER).id)]
         cls.customer.retention_account_manager_id = admin

@@ -1,6 +1,9 @@
 """Risk cases with reasons (issue #19): opened by the shipped follow-up action when a customer
 turns At Risk, closed by the stages the builder computes, lost only with a reason."""
 
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
@@ -70,7 +73,8 @@ class TestRiskCases(FollowupCase):
         self.assertEqual(gone.save_rate, 0)
 
     def test_builder_recovers_the_case_of_an_active_customer(self):
-        for day in ("2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"):
+        for month in range(13):  # monthly, 2025-06 .. 2026-06, all paid
+            day = date(2025, 6, 1) + relativedelta(months=month)
             self.pay(self.make_invoice(self.customer, day, 1000), day)
         self.customer.message_post(body="Quarterly call", message_type="comment")
         case = self.Risk.create({"partner_id": self.customer.id})

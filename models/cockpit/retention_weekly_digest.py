@@ -103,7 +103,6 @@ class RetentionWeeklyDigest(models.AbstractModel):
                         count=count,
                     ),
                     "body_html": body,
-                    "email_to": user.email_formatted,
                     "email_from": company.email_formatted or self.env.user.email_formatted,
                     "recipient_ids": [(4, user.partner_id.id)],
                     "auto_delete": True,
