@@ -18,12 +18,12 @@ class TestMainReason(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # bought monthly for a year; the last invoice, 45 days overdue, is unpaid
-        for month in range(11):  # 2025-05 .. 2026-03
-            day = date(2025, 5, 1) + relativedelta(months=month)
+        # bought monthly for a year, paid, but for one invoice due 45 days ago
+        for month in range(13):  # 2025-06 .. 2026-06
+            day = date(2025, 6, 1) + relativedelta(months=month)
             invoice = cls.make_invoice(cls.customer, day, 1000)
-            cls.pay(invoice, day + relativedelta(days=4))
-        cls.make_invoice(cls.customer, "2026-04-01", 6000, due="2026-05-01")
+            cls.pay(invoice, day)
+        cls.make_invoice(cls.customer, "2026-05-01", 6000, due="2026-05-01")
         cls.customer.message_post(body="Call notes", message_type="comment")
         # bought monthly too, all paid, but nobody spoke to them since last autumn
         cls.silent = cls.env["res.partner"].create(

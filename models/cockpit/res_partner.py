@@ -170,7 +170,7 @@ class ResPartner(models.Model):
             if hit:
                 matching.append(data)
         selected = SQL(
-            "SELECT id FROM res_partner WHERE retention_main_reason_data ->> %s = ANY(%s)",
+            "(SELECT id FROM res_partner WHERE retention_main_reason_data ->> %s = ANY(%s))",
             key,
             matching,
         )
