@@ -412,6 +412,39 @@ class Bench:
             )
         )
 
+    # -- 8. cockpit -------------------------------------------------------------------------
+    def cockpit(self, customers=2000):
+        """The cockpit of an account manager looking after ``customers`` customers (the admin
+        is made their account manager): retention.cockpit.get_cockpit_data, one query per
+        list. Target of issue #19: under a second."""
+        admin = self.env.ref("base.user_admin")
+        self.cr.execute(
+            """
+            UPDATE res_partner SET retention_account_manager_id = %s
+             WHERE id IN (SELECT id FROM res_partner
+                           WHERE id = commercial_partner_id AND customer_rank > 0
+                           ORDER BY id LIMIT %s)
+            """,
+            [admin.id, customers],
+        )
+        assigned = self.cr.rowcount
+        self.cr.commit()
+        env = self.env(user=admin.id, su=False)
+        env.invalidate_all()
+        with Measure(self.cr) as m:
+            data = env["retention.cockpit"].get_cockpit_data()
+        lists = ("at_risk", "reviews", "renewals", "reengage", "risk_cases", "activities")
+        self.results.append(
+            Result(
+                "8. cockpit of one account manager",
+                assigned,
+                m,
+                "< 1 s",
+                m.wall < 1.0,
+                ", ".join(f"{name} {len(data[name])}" for name in lists),
+            )
+        )
+
     # -- 6b. follow-ups ----------------------------------------------------------------------
     def followups(self):
         """N due follow-up events: an 'invoice overdue' rule scheduling an activity on each

@@ -182,6 +182,7 @@ def run_paths(bench, data, args):
         ("analytics", "path 6a: analytics backfill", bench.analytics_backfill),
         ("followups", "path 6b: follow-up processing", bench.followups),
         ("dashboard", "path 7: dashboard", bench.dashboard),
+        ("cockpit", "path 8: cockpit of an account manager (2,000 customers)", bench.cockpit),
     ):  # fmt: skip
         if name not in skip:
             log(message)

@@ -13,3 +13,4 @@ from . import followups
 from . import reviews
 from . import feedback
 from . import analytics
+from . import cockpit

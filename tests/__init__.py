@@ -36,3 +36,8 @@ from . import test_screens
 from . import test_review_pack
 from . import test_review_pack_tour
 from . import test_health_history
+from . import test_cockpit
+from . import test_risk_cases
+from . import test_cockpit_lists
+from . import test_cockpit_tour
+from . import test_cockpit_digest

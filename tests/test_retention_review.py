@@ -318,7 +318,12 @@ class TestReviewCompletion(ReviewCase):
 
     def test_lost_outcome_churns_the_customer(self):
         review = self.plan(self.active)
-        self.complete(review, "lost", lost_reason="Moved to a competitor")
+        self.complete(
+            review,
+            "lost",
+            lost_reason="Moved to a competitor",
+            churn_reason_id=self.env.ref("customer_retention.churn_reason_competitor"),
+        )
         customer = self.active.with_company(self.company)
         self.assertEqual(customer.retention_lost_date, self.to_date(TODAY))
         self.assertEqual(customer.retention_lost_reason, "Moved to a competitor")
@@ -450,7 +455,12 @@ class TestReviewCompanies(ReviewCase):
         the snapshot of revenue and the customer's dates are written on their behalf."""
         review = self.plan(self.risky, user=self.user_a)
         review = review.with_user(self.user_a)
-        self.complete(review.with_user(self.user_a), "lost", lost_reason="Closed down")
+        self.complete(
+            review.with_user(self.user_a),
+            "lost",
+            lost_reason="Closed down",
+            churn_reason_id=self.env.ref("customer_retention.churn_reason_other"),
+        )
         self.assertEqual(review.state, "done")
         self.assertEqual(self.risky.with_company(self.company).retention_stage, "churned")
 

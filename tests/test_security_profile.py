@@ -39,6 +39,8 @@ FIGURE_VALUES = {
     "retention_health_factors": "{}",
     "retention_stage": "churned",
     "retention_stage_date": "2020-01-01",
+    "retention_main_reason_data": "{}",
+    "retention_expected_invoice_date": "2020-01-01",
     # set by an account review completed as lost, never by hand
     "retention_lost_date": "2020-01-01",
     "retention_lost_reason": "forged",

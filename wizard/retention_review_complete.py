@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..models.reviews.retention_review import OUTCOMES
 
@@ -28,6 +29,10 @@ class RetentionReviewComplete(models.TransientModel):
         readonly=False,
         precompute=True,
     )
+    churn_reason_id = fields.Many2one(
+        "retention.churn.reason",
+        help="Kept on the customer with the loss (the churn reports count it).",
+    )
     notes = fields.Html(compute="_compute_from_review", store=True, readonly=False, precompute=True)
     next_steps = fields.Html(
         string="Agreed Next Steps",
@@ -47,6 +52,8 @@ class RetentionReviewComplete(models.TransientModel):
             wizard.next_steps = review.next_steps
 
     def action_confirm(self):
+        if self.outcome == "lost" and not self.churn_reason_id:
+            raise UserError(self.env._("Choose the churn reason of a customer lost at the review."))
         self._complete_review(fields.Date.context_today(self))
         return {"type": "ir.actions.act_window_close"}
 
@@ -63,3 +70,8 @@ class RetentionReviewComplete(models.TransientModel):
             }
         )
         self.review_id._complete(day)
+        if self.outcome == "lost" and self.churn_reason_id:
+            # sudo: the churn reason is recorded by the module only (res.partner, cockpit)
+            self.partner_id.commercial_partner_id.with_company(
+                self.review_id.company_id
+            ).sudo().retention_churn_reason_id = self.churn_reason_id

@@ -10,7 +10,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from ...engine import feedback, metrics
-from ...engine.health import FACTORS, CustomerFacts, ProjectFacts, evaluate
+from ...engine.health import FACTORS, CustomerFacts, ProjectFacts, buying_rhythm_days, evaluate
+from ...engine.reasons import main_reason
 from .mail_message import contact_predicate
 
 _logger = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ FIGURE_COLUMNS = [
     ("retention_health_factors", "text[]", True),
     ("retention_stage", "text[]", False),
     ("retention_stage_date", "date[]", True),
+    # the main reason as code and numbers (engine.reasons.main_reason), worded when read
+    ("retention_main_reason_data", "text[]", True),
+    ("retention_expected_invoice_date", "date[]", True),
 ]
 
 
@@ -818,10 +822,30 @@ class RetentionProfileBuilder(models.AbstractModel):
                 company.id, partner_id, facts, lost_date=old["lost_date"]
             )
             result = evaluate(customer, weights, rules, today)
-            rows.append(
-                self._figure_row(partner_id, customer, invoice, done_projects, result, old, today)
-            )
+            row = self._figure_row(partner_id, customer, invoice, done_projects, result, old, today)
+            row.update(self._cockpit_figures(customer, result, rules, today))
+            rows.append(row)
         return rows
+
+    @api.model
+    def _cockpit_figures(self, customer, result, rules, today):
+        """The cockpit's figures (issue #19): engine.reasons.main_reason as stored JSON
+        (factor, code, params) and the date the next invoice is expected by the customer's
+        own buying rhythm (engine.health.buying_rhythm_days)."""
+        if not customer.last_invoice_date:
+            return {"retention_main_reason_data": None, "retention_expected_invoice_date": None}
+        reason = main_reason(result.factors, customer, rules, today)
+        rhythm = buying_rhythm_days(
+            customer.first_invoice_date, customer.last_invoice_date, customer.invoice_date_count
+        )
+        return {
+            "retention_main_reason_data": json.dumps(
+                {"factor": reason[0], "code": reason[1], "params": reason[2]}, sort_keys=True
+            )
+            if reason
+            else None,
+            "retention_expected_invoice_date": customer.last_invoice_date + timedelta(days=rhythm),
+        }
 
     @api.model
     def _figure_row(self, partner_id, customer, invoice, done_projects, result, old, today):

@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    retention_detractor_due_days = fields.Integer(
+        string="Detractor Case Due In (working days)",
+        default=2,
+        help="Working days (Monday to Friday) the account manager has to get back to a "
+        "detractor: the next step date of the case a detractor answer opens.",
+    )
+
+    _sql_constraints = [
+        (
+            "retention_detractor_due_days_positive",
+            "CHECK (retention_detractor_due_days >= 0)",
+            "The days to get back to a detractor cannot be negative.",
+        ),
+    ]
+
+    @api.model
+    def _retention_add_working_days(self, day, days):
+        """``day`` plus ``days`` working days, Saturdays and Sundays skipped."""
+        while days > 0:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                days -= 1
+        return day
