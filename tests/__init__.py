@@ -41,3 +41,4 @@ from . import test_risk_cases
 from . import test_cockpit_lists
 from . import test_cockpit_tour
 from . import test_cockpit_digest
+from . import test_health_chart

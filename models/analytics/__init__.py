@@ -5,3 +5,4 @@ from . import retention_snapshot_job
 from . import retention_dashboard
 from . import retention_backtest
 from . import retention_weight_set
+from . import res_partner

@@ -382,25 +382,36 @@ class RetentionProfileBuilder(models.AbstractModel):
         }
 
     @api.model
-    def _evaluate_as_of(self, company, partner_ids, day):
-        """The health, stage and factor scores of these customers in ``company`` as of the
-        end of ``day``: the same engine (evaluate) on the facts read as of that day. Returns
-        one dict per customer with an invoice by then (the snapshot's health columns)."""
+    def _evaluations_as_of(self, company, partner_ids, day):
+        """``{partner_id: (facts, evaluation)}`` of these customers in ``company`` as of the
+        end of ``day``: the same engine (evaluate) on the facts read as of that day, for the
+        customers with an invoice by then. The snapshots' health history and the customer's
+        "why it moved" both read it."""
         self.env.flush_all()
         self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
         facts = self._gather_facts(partner_ids, day, as_of=True)
         current = self._read_current_values(partner_ids, company)
         weights = company._retention_weights()
         rules = company._retention_stage_rules()
-        rows = []
+        results = {}
         for partner_id in partner_ids:
             lost = current[(company.id, partner_id)]["lost_date"]
             customer, _invoice, _done = self._customer_facts(
                 company.id, partner_id, facts, lost_date=lost if lost and lost <= day else None
             )
-            if not customer.last_invoice_date:
-                continue
-            result = evaluate(customer, weights, rules, day)
+            if customer.last_invoice_date:
+                results[partner_id] = (customer, evaluate(customer, weights, rules, day))
+        return results
+
+    @api.model
+    def _evaluate_as_of(self, company, partner_ids, day):
+        """The health, stage and factor scores of these customers in ``company`` as of the
+        end of ``day`` (see _evaluations_as_of): one dict per customer with an invoice by then
+        (the snapshot's health columns)."""
+        rows = []
+        for partner_id, (_facts, result) in self._evaluations_as_of(
+            company, partner_ids, day
+        ).items():
             row = {"partner_id": partner_id, "health_score": result.health, "stage": result.stage}
             row.update({f"{name}_score": None for name in FACTORS})
             for factor in result.factors:
