@@ -18,7 +18,7 @@ class RetentionWeeklyDigest(models.AbstractModel):
     """Once per ISO week, each account manager with something on their cockpit gets one email
     (the cockpit in short, with links), in their language, through the mail queue. The week
     sent is marked on the user in the transaction that queues the email: a user is claimed
-    with SKIP LOCKED, so two workers never take the same one, and a second run of the week
+    with SKIP LOCKED (FOR NO KEY UPDATE), so two workers never take the same one, and a second run of the week
     finds them marked."""
 
     _name = "retention.weekly.digest"
@@ -61,6 +61,10 @@ class RetentionWeeklyDigest(models.AbstractModel):
             condition=self._pending_condition(week),
             order=SQL("id"),
             limit=DIGEST_BATCH,
+            # not FOR UPDATE: that lock conflicts with the key-share locks every insert that
+            # refers to a user takes (an activity, a message), and those workers would then
+            # fail with a serialization error; the week marker is no key column
+            lock="no key update",
         )
         if not user_ids:
             return 0
