@@ -23,6 +23,7 @@ class TestRetentionTours(RetentionTourCase):
         for months_ago in (11, 10, 9):
             cls.make_invoice(risky, today - timedelta(days=30 * months_ago), 900)
         cls.env["retention.profile.builder"]._compute_partners((steady | risky).ids)
+        cls.env["retention.snapshot"]._backfill(cls.env.company)  # the health history
         cls.show_admin_the_company()
         cls.steady, cls.risky = steady, risky
 

@@ -77,5 +77,13 @@ registry.category("web_tour.tours").add("customer_retention_customers_tour", {
             content: "The stage is shown",
             trigger: '.o_field_widget[name="retention_stage"]:contains("At Risk")',
         },
+        {
+            content: "The health of the last months is drawn over the stage bands",
+            trigger: ".o_retention_health_history circle",
+        },
+        {
+            content: "Why it moved between the last two months",
+            trigger: '.o_retention_health_moved:contains("From"):has(li)',
+        },
     ],
 });
