@@ -53,9 +53,11 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
         self.assertFalse(kpis["customer_retention_rate"]["good"])
         self.assertEqual(kpis["logo_churn_rate"]["trend"], "up")
         self.assertFalse(kpis["logo_churn_rate"]["good"])
-        # the health score was not recorded in March: revenue at risk then is unknown
-        self.assertIsNone(kpis["revenue_at_risk"]["previous"])
-        self.assertIsNone(kpis["revenue_at_risk"]["trend"])
+        # the health history as of the end of March: E (one invoice of April 2025, unpaid and
+        # overdue, no purchase since) was at risk then, with its 600 of the last 12 months
+        self.assertAlmostEqual(kpis["revenue_at_risk"]["previous"], 600)
+        self.assertEqual(kpis["revenue_at_risk"]["trend"], "up")
+        self.assertFalse(kpis["revenue_at_risk"]["good"])
         # the help is the definition
         self.assertIn("customers gained", kpis["customer_retention_rate"]["help"])
 
