@@ -59,9 +59,7 @@ class TestHealthChart(RetentionCase):
         user = self.new_company_user("chart_user", "customer_retention.group_retention_user")
         customer = self.customer.with_user(user)
         lines = customer._retention_why_moved(date(2026, 1, 1), date(2026, 2, 1))
-        self.assertEqual(
-            lines, ["Factors computed from revenue and debts moved too (not shown)."]
-        )
+        self.assertEqual(lines, ["Factors computed from revenue and debts moved too (not shown)."])
         self.assertNotIn("overdue", str(customer.retention_health_moved))
         self.assertIn("<svg", str(customer.retention_health_history))
 
