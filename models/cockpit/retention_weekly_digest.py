@@ -18,8 +18,8 @@ class RetentionWeeklyDigest(models.AbstractModel):
     """Once per ISO week, each account manager with something on their cockpit gets one email
     (the cockpit in short, with links), in their language, through the mail queue. The week
     sent is marked on the user in the transaction that queues the email: a user is claimed
-    with SKIP LOCKED (FOR NO KEY UPDATE), so two workers never take the same one, and a second run of the week
-    finds them marked."""
+    with SKIP LOCKED (FOR NO KEY UPDATE), so two workers never take the same one, and a second
+    run of the week finds them marked."""
 
     _name = "retention.weekly.digest"
     _inherit = ["retention.job.mixin"]
