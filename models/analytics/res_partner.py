@@ -13,6 +13,8 @@ from ..profile.retention_reason_text import factor_change_text
 
 #: Size of the chart, in SVG units (it scales to the width of the tab).
 CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 600, 160, 24
+#: Room above 100 and right of the last month, so the dots at the edges are whole.
+CHART_TOP, CHART_RIGHT = 8, 24
 
 
 class ResPartner(models.Model):
@@ -141,15 +143,16 @@ class ResPartner(models.Model):
             )
         threshold = self.env.company.retention_at_risk_threshold
         width, height, margin = CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN
-        plot = height - margin
+        plot = height - margin - CHART_TOP
+        right = width - CHART_RIGHT
 
         def y(score):
-            return round(plot - plot * score / 100.0, 1)
+            return round(CHART_TOP + plot - plot * score / 100.0, 1)
 
-        step = (width - margin) / max(len(history) - 1, 1)
+        step = (right - margin) / max(len(history) - 1, 1)
         parts = [
             Markup("<rect x='%s' y='%s' width='%s' height='%s' fill='%s' opacity='0.15'/>")
-            % (margin, y(high), width - margin, y(low) - y(high), color)
+            % (margin, y(high), right - margin, y(low) - y(high), color)
             for low, high, color in (
                 (0, threshold, "#dc3545"),
                 (threshold, max(threshold, 70), "#ffc107"),
