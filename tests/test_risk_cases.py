@@ -113,3 +113,30 @@ class TestRiskCases(FollowupCase):
         other = self.add_other_company("Risk Branch")
         stranger = self.new_company_user("risk_stranger", RETENTION_USER, company=other)
         self.assertFalse(self.Risk.with_user(stranger).search([("id", "=", case.id)]))
+
+    def test_users_cannot_forge_what_the_module_records(self):
+        """RPC write/create of the closing time, the lost revenue or the feedback link is refused,
+        and a client's context key does not skip the reason a loss needs."""
+        case = self.Risk.create(
+            {"partner_id": self.customer.id, "user_id": self.account_manager.id}
+        )
+        as_manager = case.with_user(self.account_manager)
+        for values in (
+            {"date_closed": "2026-06-01 09:00:00"},
+            {"revenue_lost": 99999},
+            {"feedback_id": False},
+        ):
+            with self.assertRaises(AccessError):
+                as_manager.write(values)
+        with self.assertRaises(AccessError):
+            self.Risk.with_user(self.account_manager).create(
+                {"partner_id": self.customer.id, "date_closed": "2026-06-01 09:00:00"}
+            )
+        with self.assertRaises(UserError):
+            as_manager.with_context(retention_risk_auto=True).write({"state": "lost"})
+        self.assertEqual(case.state, "open")
+        # closing and reopening set and clear the closing time themselves
+        as_manager.write({"state": "lost", "reason_id": self.price.id})
+        self.assertTrue(case.date_closed)
+        as_manager.action_reopen()
+        self.assertFalse(case.date_closed)

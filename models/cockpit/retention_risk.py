@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..profile.res_partner import MONEY_GROUPS
 
@@ -15,6 +15,9 @@ CLOSED_STATES = ("recovered", "lost")
 RISK_KINDS = [("risk", "Risk"), ("detractor", "Detractor")]
 #: Context key of the module's own transitions (the builder's stage sync): no reason asked.
 AUTO_KEY = "retention_risk_auto"
+#: Set by the module only: the closing time (the 7-day loop KPI), the revenue a loss cost (the
+#: reports by reason), the answer a detractor case came from.
+MODULE_FIELDS = ("date_closed", "revenue_lost", "feedback_id")
 
 
 class RetentionRisk(models.Model):
@@ -111,17 +114,39 @@ class RetentionRisk(models.Model):
     # ------------------------------------------------------------------
     # Transitions
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_module_fields(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_module_fields(vals)
         if vals.get("state") in CLOSED_STATES:
             self._check_can_close(vals)
             vals = {**vals, "date_closed": fields.Datetime.now()}
+        elif vals.get("state") in ("open", "plan"):
+            vals = {**vals, "date_closed": False}
         result = super().write(vals)
         if vals.get("state") == "lost":
             self._record_loss()
         return result
 
+    def _check_module_fields(self, vals):
+        """Users (RPC included) do not write what the module records about a case."""
+        written = [name for name in MODULE_FIELDS if name in vals]
+        if written and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a risk case are recorded by the module and cannot be set.",
+                    fields=", ".join(self._fields[name].string for name in written),
+                )
+            )
+
     def _check_can_close(self, vals):
-        if self.env.context.get(AUTO_KEY):
+        # the automatic closing (stage changes) runs as the superuser; a context key sent by
+        # a client does not skip the checks
+        if self.env.su and self.env.context.get(AUTO_KEY):
             return
         _ = self.env._
         for case in self:
@@ -163,7 +188,7 @@ class RetentionRisk(models.Model):
         self.write({"state": "lost"})
 
     def action_reopen(self):
-        self.write({"state": "open", "date_closed": False})
+        self.write({"state": "open"})
 
     @api.model
     def _open_for(self, partner, company, user=None, kind="risk", **values):
