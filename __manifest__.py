@@ -76,6 +76,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
     ],
     "assets": {
         "web.assets_backend": [
+            "customer_retention/static/src/common/*",
             "customer_retention/static/src/dashboard/*",
             "customer_retention/static/src/score_check/*",
             "customer_retention/static/src/cockpit/*",

@@ -914,21 +914,26 @@ class RetentionDemoData(models.AbstractModel):
                 for i, status in enumerate(series)
             ]
 
+        def first_project(days, archived):
+            """The customer's first project, done after ``days`` (a range) from their start and
+            archived (True, or with this probability); returns its end and plan."""
+            end = start + timedelta(days=rng.randint(*days))
+            archived = archived is True or rng.random() < archived
+            return end, (
+                f"{names[1]} {start.year}",
+                "done",
+                start,
+                end,
+                updates(start, end, ["done"]),
+                archived,
+                None,
+            )
+
         plans = []
         if spec.profile == "active":
             if (today - start).days > 500:
-                end = start + timedelta(days=rng.randint(150, 300))
-                plans.append(
-                    (
-                        f"{names[1]} {start.year}",
-                        "done",
-                        start,
-                        end,
-                        updates(start, end, ["done"]),
-                        rng.random() < 0.5,
-                        None,
-                    )
-                )
+                end, plan = first_project((150, 300), 0.5)
+                plans.append(plan)
             recent = today - timedelta(days=rng.randint(3, 20))
             status = "at_risk" if rng.random() < 0.15 else "on_track"
             renewal = today + timedelta(days=rng.randint(20, 90)) if kind == "retainer" else None
@@ -956,18 +961,8 @@ class RetentionDemoData(models.AbstractModel):
                 )
             )
         elif spec.profile == "at_risk":
-            end = start + timedelta(days=rng.randint(120, 250))
-            plans.append(
-                (
-                    f"{names[1]} {start.year}",
-                    "done",
-                    start,
-                    end,
-                    updates(start, end, ["done"]),
-                    True,
-                    None,
-                )
-            )
+            end, plan = first_project((120, 250), True)
+            plans.append(plan)
             last_update = today - timedelta(days=rng.randint(40, 100))
             plans.append(
                 (
@@ -985,18 +980,8 @@ class RetentionDemoData(models.AbstractModel):
                 )
             )
         elif spec.profile == "churned":
-            end = start + timedelta(days=rng.randint(150, 300))
-            plans.append(
-                (
-                    f"{names[1]} {start.year}",
-                    "done",
-                    start,
-                    end,
-                    updates(start, end, ["done"]),
-                    rng.random() < 0.6,
-                    None,
-                )
-            )
+            end, plan = first_project((150, 300), 0.6)
+            plans.append(plan)
             closing = last_invoice + timedelta(days=rng.randint(5, 25))
             stage = "cancelled" if spec.billing == "project" else "done"
             second_start = min(end, closing - timedelta(days=rng.randint(120, 240)))
@@ -1016,18 +1001,8 @@ class RetentionDemoData(models.AbstractModel):
                 )
             )
         elif spec.profile == "won_back":
-            old_end = start + timedelta(days=rng.randint(200, 330))
-            plans.append(
-                (
-                    f"{names[1]} {start.year}",
-                    "done",
-                    start,
-                    old_end,
-                    updates(start, old_end, ["done"]),
-                    True,
-                    None,
-                )
-            )
+            old_end, plan = first_project((200, 330), True)
+            plans.append(plan)
             comeback = min(
                 (p["date"] for p in customer.invoice_plans if (today - p["date"]).days <= 180),
                 default=today - timedelta(days=30),

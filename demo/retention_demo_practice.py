@@ -567,22 +567,30 @@ class RetentionDemoData(models.AbstractModel):
             if since:
                 ids.append(partner.id)
                 days.append(min(since, today))
+        self._write_company_figure("retention_stage_date", company, ids, days, "date")
+
+    @api.model
+    def _write_company_figure(self, field, company, ids, values, sql_type):
+        """Sets a company-dependent figure of these partners in ``company`` in one statement
+        (the builder never writes these two the way the demo needs them)."""
         self.env["res.partner"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE res_partner p
-                   SET retention_stage_date = COALESCE(p.retention_stage_date, '{}'::jsonb)
-                                              || jsonb_build_object(%s, v.day)
-                  FROM unnest(%s::int[], %s::date[]) AS v(id, day)
+                   SET %(field)s = COALESCE(p.%(field)s, '{}'::jsonb)
+                                   || jsonb_build_object(%(company)s, v.value)
+                  FROM unnest(%(ids)s::int[], %(values)s::%(type)s[]) AS v(id, value)
                  WHERE p.id = v.id
                 """,
-                str(company.id),
-                ids,
-                days,
+                field=SQL.identifier(field),
+                company=str(company.id),
+                ids=ids,
+                values=values,
+                type=SQL(sql_type),
             )
         )
-        self.env["res.partner"].invalidate_model(["retention_stage_date"])
+        self.env["res.partner"].invalidate_model([field])
 
     @api.model
     def _previous_health_scores(self, customers, company, rng):
@@ -687,22 +695,13 @@ class RetentionDemoData(models.AbstractModel):
         partners = [partner for partner, _score in previous.items()]
         if not partners:
             return
-        self.env["res.partner"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE res_partner p
-                   SET retention_health_score = COALESCE(p.retention_health_score, '{}'::jsonb)
-                                                || jsonb_build_object(%s, v.score)
-                  FROM unnest(%s::int[], %s::int[]) AS v(id, score)
-                 WHERE p.id = v.id
-                """,
-                str(company.id),
-                [partner.id for partner in partners],
-                [previous[partner] for partner in partners],
-            )
+        self._write_company_figure(
+            "retention_health_score",
+            company,
+            [partner.id for partner in partners],
+            [previous[partner] for partner in partners],
+            "int",
         )
-        self.env["res.partner"].invalidate_model(["retention_health_score"])
         self.env["retention.profile.builder"]._compute_partners([p.id for p in partners])
 
     # ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..models.field_kinds import column
 from ..models.profile.res_partner import MONEY_GROUPS
 
 COHORT_HELP = (
@@ -16,17 +17,11 @@ class RetentionCohortReport(models.Model):
 
     _name = "retention.cohort.report"
     _description = "Retention cohorts"
+    _inherit = ["retention.report.dimensions"]
     _auto = False
     _order = "cohort desc, period_offset"
     _rec_name = "partner_id"
 
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    account_manager_id = fields.Many2one("res.users", readonly=True)
-    country_id = fields.Many2one("res.country", readonly=True)
-    industry_id = fields.Many2one("res.partner.industry", readonly=True)
-    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
     granularity = fields.Selection(
         [("month", "Monthly cohorts"), ("quarter", "Quarterly cohorts")],
         readonly=True,
@@ -36,58 +31,57 @@ class RetentionCohortReport(models.Model):
         readonly=True, help="First day of the month or quarter of the customers' first invoice."
     )
     period = fields.Date(readonly=True, help="The month or quarter the figures are for.")
-    period_offset = fields.Integer(
-        string="Periods Later",
-        readonly=True,
-        aggregator=False,
-        help="Months (monthly cohorts) or quarters (quarterly cohorts) since the cohort's "
+    period_offset = column(
+        fields.Integer,
+        "Periods Later",
+        "Months (monthly cohorts) or quarters (quarterly cohorts) since the cohort's "
         "first period; 0 is the period of the first invoice.",
+        aggregator=False,
     )
-    cohort_size = fields.Integer(
-        string="Cohort Customers",
-        readonly=True,
+    cohort_size = column(
+        fields.Integer,
+        "Cohort Customers",
+        "Customers first invoiced in the cohort's period.",
         aggregator="max",
-        help="Customers first invoiced in the cohort's period.",
     )
-    active_count = fields.Integer(
-        string="Still Active",
-        readonly=True,
-        help="Customers of the cohort active at the end of the period (12-month revenue above "
-        "zero).",
+    active_count = column(
+        fields.Integer,
+        "Still Active",
+        "Customers of the cohort active at the end of the period (12-month revenue above zero).",
     )
-    active_share = fields.Float(
-        string="Still Active (%)",
-        readonly=True,
-        aggregator="avg",
-        digits=(5, 1),
-        help="Share of the cohort still active at the end of the period: still active / cohort "
+    active_share = column(
+        fields.Float,
+        "Still Active (%)",
+        "Share of the cohort still active at the end of the period: still active / cohort "
         "customers (each row is 100 when active, 0 when not, and every customer of the cohort "
         "has one row per period, so the average is the share).",
-    )
-    invoiced_share = fields.Float(
-        string="Invoiced in Period (%)",
-        readonly=True,
         aggregator="avg",
         digits=(5, 1),
-        help="Share of the cohort invoiced in the period (revenue net of credit notes above "
+    )
+    invoiced_share = column(
+        fields.Float,
+        "Invoiced in Period (%)",
+        "Share of the cohort invoiced in the period (revenue net of credit notes above "
         "zero in that month or quarter). Period 0 is the cohort itself: 100 %. Unlike Still "
         "Active, which holds for 12 months after any invoice, it falls as soon as customers "
         "stop buying.",
+        aggregator="avg",
+        digits=(5, 1),
     )
     revenue = fields.Monetary(
         readonly=True,
         groups=MONEY_GROUPS,
         help="Invoiced to the cohort's customers in the period, net of credit notes.",
     )
-    revenue_retained_share = fields.Float(
-        string="Revenue Retained (%)",
-        readonly=True,
-        aggregator="avg",
-        digits=(5, 1),
-        groups=MONEY_GROUPS,
-        help="Revenue of the cohort in the period / its revenue in its first period (0). Each "
+    revenue_retained_share = column(
+        fields.Float,
+        "Revenue Retained (%)",
+        "Revenue of the cohort in the period / its revenue in its first period (0). Each "
         "row carries its revenue x cohort customers / first-period revenue, so the average over "
         "one cohort's cell is the share; read it per cohort, not on totals.",
+        money=True,
+        aggregator="avg",
+        digits=(5, 1),
     )
 
     @property

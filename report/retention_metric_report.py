@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..models.field_kinds import column
 from ..models.profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 
@@ -60,63 +61,55 @@ class RetentionMetricReport(models.Model):
 
     _name = "retention.metric.report"
     _description = "Retention metrics per period"
+    _inherit = ["retention.report.dimensions"]
     _auto = False
     _order = "period_start desc, company_id, partner_id"
     _rec_name = "partner_id"
 
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    account_manager_id = fields.Many2one("res.users", readonly=True)
-    country_id = fields.Many2one("res.country", readonly=True)
-    industry_id = fields.Many2one("res.partner.industry", readonly=True)
-    category_ids = fields.Many2many(related="partner_id.category_id", string="Tags", readonly=True)
     period_type = fields.Selection(PERIOD_TYPES, readonly=True, help=REPORT_HELP)
-    period_start = fields.Date(string="Period", readonly=True)
-    period_end = fields.Date(
-        string="Period End Month",
-        readonly=True,
-        help="The month whose end closes the period (this month for the running period).",
+    period_start = column(fields.Date, "Period")
+    period_end = column(
+        fields.Date,
+        "Period End Month",
+        "The month whose end closes the period (this month for the running period).",
     )
-    first_invoice_month = fields.Date(string="Cohort", readonly=True)
-    stage_end = fields.Selection(RETENTION_STAGES, string="Stage at End", readonly=True)
+    first_invoice_month = column(fields.Date, "Cohort")
+    stage_end = column(fields.Selection, "Stage at End", selection=RETENTION_STAGES)
 
-    customers_start = fields.Integer(
-        string="Customers at Start", readonly=True, help="Active at the start of the period."
+    customers_start = column(
+        fields.Integer, "Customers at Start", "Active at the start of the period."
     )
-    customers_end = fields.Integer(
-        string="Customers at End",
-        readonly=True,
-        help="Customers whose 12-month revenue (posted invoices minus credit notes) is above "
+    customers_end = column(
+        fields.Integer,
+        "Customers at End",
+        "Customers whose 12-month revenue (posted invoices minus credit notes) is above "
         "zero at the end of the period.",
     )
     customers_gained = fields.Integer(
         readonly=True,
         help="Active at the end, not at the start: new and won-back customers.",
     )
-    customers_new = fields.Integer(
-        string="New Customers", readonly=True, help="First invoiced in the period."
-    )
-    customers_won_back = fields.Integer(
-        string="Won-back Customers",
-        readonly=True,
-        help="Gained in the period after having been invoiced before.",
+    customers_new = column(fields.Integer, "New Customers", "First invoiced in the period.")
+    customers_won_back = column(
+        fields.Integer,
+        "Won-back Customers",
+        "Gained in the period after having been invoiced before.",
     )
     customers_lost = fields.Integer(readonly=True, help="Active at the start, not at the end.")
     customers_retained = fields.Integer(readonly=True, help="Active at the start and at the end.")
-    retention_rate = fields.Float(
-        string="Customer Retention Rate (%)",
-        readonly=True,
+    retention_rate = column(
+        fields.Float,
+        "Customer Retention Rate (%)",
+        METRIC_HELP["customer_retention_rate"],
         aggregator="avg",
         digits=(5, 1),
-        help=METRIC_HELP["customer_retention_rate"],
     )
-    churn_rate = fields.Float(
-        string="Logo Churn Rate (%)",
-        readonly=True,
+    churn_rate = column(
+        fields.Float,
+        "Logo Churn Rate (%)",
+        METRIC_HELP["logo_churn_rate"],
         aggregator="avg",
         digits=(5, 1),
-        help=METRIC_HELP["logo_churn_rate"],
     )
     revenue_start = money_column(
         "12-month Revenue at Start",

@@ -138,6 +138,26 @@ class RetentionCase(AccountTestInvoicingCommon):
             active_model="account.move", active_ids=invoices.ids
         ).create({"payment_date": day, "group_payment": False})._create_payments()
 
+    @classmethod
+    def paying_customer(cls, name, amount, **values):
+        """A company customer invoiced ``amount`` today, paid at once, with figures computed."""
+        today = fields.Date.context_today(cls.env["res.partner"])
+        customer = cls.env["res.partner"].create({"name": name, "is_company": True, **values})
+        cls.pay(cls.make_invoice(customer, today, amount), today)
+        cls.builder._compute_partners(customer.ids)
+        return customer
+
+    @classmethod
+    def make_late_payer(cls, partner):
+        """The health-history story: invoiced in November, due on 10 December and paid late
+        on 20 March; invoiced and paid on 5 February; invoiced on 1 June, open. Returns the
+        late invoice."""
+        late = cls.make_invoice(partner, "2025-11-10", 1000, due="2025-12-10")
+        cls.pay(late, "2026-03-20")
+        cls.pay(cls.make_invoice(partner, "2026-02-05", 500), "2026-02-05")
+        cls.make_invoice(partner, "2026-06-01", 500)
+        return late
+
     def recompute(self, partners=None):
         partners = partners or self.customer
         self.builder._compute_partners(partners.commercial_partner_id.ids)

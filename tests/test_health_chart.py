@@ -17,11 +17,7 @@ class TestHealthChart(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # invoiced in November, due on 10 December, paid late on 20 March
-        cls.late = cls.make_invoice(cls.customer, "2025-11-10", 1000, due="2025-12-10")
-        cls.pay(cls.late, "2026-03-20")
-        cls.pay(cls.make_invoice(cls.customer, "2026-02-05", 500), "2026-02-05")
-        cls.make_invoice(cls.customer, "2026-06-01", 500)
+        cls.late = cls.make_late_payer(cls.customer)
         cls.env["retention.snapshot"]._backfill(cls.company)
         cls.builder._compute_partners(cls.customer.ids)
 

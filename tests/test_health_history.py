@@ -120,10 +120,7 @@ class TestHealthHistory(RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Snapshot = cls.env["retention.snapshot"]
-        cls.late = cls.make_invoice(cls.customer, "2025-11-10", 1000, due="2025-12-10")
-        cls.pay(cls.late, "2026-03-20")
-        cls.pay(cls.make_invoice(cls.customer, "2026-02-05", 500), "2026-02-05")
-        cls.make_invoice(cls.customer, "2026-06-01", 500)
+        cls.late = cls.make_late_payer(cls.customer)
 
     def rows(self):
         self.env.cr.execute(

@@ -14,11 +14,7 @@ class TestReviewPackTour(RetentionTourCase):
     def setUpClass(cls):
         super().setUpClass()
         today = fields.Date.context_today(cls.env["res.partner"])
-        customer = cls.env["res.partner"].create(
-            {"name": "Tour Pack Customer", "is_company": True, "email": "pack@tour.example"}
-        )
-        cls.pay(cls.make_invoice(customer, today, 900), today)
-        cls.env["retention.profile.builder"]._compute_partners(customer.ids)
+        customer = cls.paying_customer("Tour Pack Customer", 900, email="pack@tour.example")
         admin = cls.show_admin_the_company()
         Review = cls.env["retention.review"].sudo()
         values = {"partner_id": customer.id, "company_id": cls.env.company.id, "user_id": admin.id}

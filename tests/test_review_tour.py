@@ -1,6 +1,5 @@
 """Browser tour of an account review, from the Reviews menu to a completed review."""
 
-from odoo import fields
 from odoo.tests import tagged
 
 from .common import RetentionTourCase
@@ -11,12 +10,7 @@ class TestRetentionReviewTour(RetentionTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        today = fields.Date.context_today(cls.env["res.partner"])
-        customer = cls.env["res.partner"].create(
-            {"name": "Tour Review Customer", "is_company": True}
-        )
-        cls.pay(cls.make_invoice(customer, today, 1200), today)
-        cls.env["retention.profile.builder"]._compute_partners(customer.ids)
+        customer = cls.paying_customer("Tour Review Customer", 1200)
         admin = cls.show_admin_the_company()
         cls.review = (
             cls.env["retention.review"]

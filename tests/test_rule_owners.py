@@ -316,19 +316,11 @@ class TestStageSql(TransactionCase):
             SQL("(%s, %s::date, %s::date, %s::date, %s::date, %s::date, %s::int)", n, *row)
             for n, row in enumerate(rows)
         )
-        stage = retention_stage_sql(
-            rules,
-            as_of=SQL("f.as_of"),
-            first_invoice=SQL("f.first"),
-            last_invoice=SQL("f.last"),
-            winback=SQL("f.winback"),
-            lost=SQL("f.lost"),
-            health=SQL("f.health"),
-        )
+        stage = retention_stage_sql(rules, "f")
         self.env.cr.execute(
             SQL(
-                "SELECT %s FROM (VALUES %s) AS f(n, as_of, first, last, winback, lost, health) "
-                "ORDER BY f.n",
+                "SELECT %s FROM (VALUES %s) "
+                "AS f(n, as_of, first_invoice, last_invoice, winback, lost, health) ORDER BY f.n",
                 stage,
                 values,
             )

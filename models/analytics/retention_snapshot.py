@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from ...engine.health import FACTORS
+from ..field_kinds import column
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 _logger = logging.getLogger(__name__)
@@ -196,42 +197,38 @@ class RetentionSnapshot(models.Model):
 
     # indexed by the unique (company, month, partner) index (see init)
     company_id = fields.Many2one("res.company", required=True, readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    partner_id = column(fields.Many2one, "Customer", comodel_name="res.partner", required=True)
     month = fields.Date(required=True, readonly=True, help="First day of the month.")
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
-    revenue_month = fields.Monetary(
-        string="Revenue (month)",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="Untaxed posted customer invoices minus credit notes dated in the month.",
+    revenue_month = column(
+        fields.Monetary,
+        "Revenue (month)",
+        "Untaxed posted customer invoices minus credit notes dated in the month.",
+        money=True,
     )
-    revenue_12m = fields.Monetary(
-        string="Revenue (12 months)",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="The same for the month and the 11 before: the trailing 12-month revenue.",
+    revenue_12m = column(
+        fields.Monetary,
+        "Revenue (12 months)",
+        "The same for the month and the 11 before: the trailing 12-month revenue.",
+        money=True,
     )
-    revenue_lifetime = fields.Monetary(
-        string="Revenue (to date)",
-        readonly=True,
-        groups=MONEY_GROUPS,
-        help="The same from the first invoice to the end of the month.",
+    revenue_lifetime = column(
+        fields.Monetary,
+        "Revenue (to date)",
+        "The same from the first invoice to the end of the month.",
+        money=True,
     )
-    is_active = fields.Boolean(
-        string="Active Customer",
-        readonly=True,
-        help="12-month revenue above zero at the end of the month.",
+    is_active = column(
+        fields.Boolean, "Active Customer", "12-month revenue above zero at the end of the month."
     )
-    is_new = fields.Boolean(
-        string="New Customer", readonly=True, help="First invoice of the customer in this month."
+    is_new = column(fields.Boolean, "New Customer", "First invoice of the customer in this month.")
+    is_won_back = column(
+        fields.Boolean,
+        "Won Back",
+        "Active again this month after at least one month without 12-month revenue.",
     )
-    is_won_back = fields.Boolean(
-        string="Won Back",
-        readonly=True,
-        help="Active again this month after at least one month without 12-month revenue.",
-    )
-    first_invoice_month = fields.Date(
-        string="Cohort", readonly=True, help="Month of the customer's first invoice: its cohort."
+    first_invoice_month = column(
+        fields.Date, "Cohort", "Month of the customer's first invoice: its cohort."
     )
     stage = fields.Selection(
         RETENTION_STAGES,
@@ -256,12 +253,12 @@ class RetentionSnapshot(models.Model):
         aggregator="avg",
         help="Recency of purchase factor (0-100) at the end of the month; empty without data.",
     )
-    trend_score = fields.Integer(
-        string="Revenue Trend Score",
-        readonly=True,
+    trend_score = column(
+        fields.Integer,
+        "Revenue Trend Score",
+        "Revenue trend factor (0-100) at the end of the month; empty without data.",
+        money=True,
         aggregator="avg",
-        groups=MONEY_GROUPS,
-        help="Revenue trend factor (0-100) at the end of the month; empty without data.",
     )
     payment_score = fields.Integer(
         readonly=True,
@@ -534,10 +531,7 @@ class RetentionSnapshot(models.Model):
         stage computed by the engine (e.g. with a health score as of then) needs nothing
         else, and a stage recorded live is kept (see UPSERT_QUERY)."""
         return company._retention_stage_sql(
-            as_of=SQL("st.as_of"),
-            first_invoice=SQL("st.first_invoice"),
-            last_invoice=SQL("st.last_invoice"),
-            winback=SQL("st.winback"),
+            "st",
             # lost by a review by the end of the month
             lost=SQL("CASE WHEN lost.day <= st.as_of THEN lost.day END"),
             health=SQL("NULL::int"),

@@ -2,14 +2,17 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..field_kinds import setting
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    retention_detractor_due_days = fields.Integer(
-        string="Detractor Case Due In (working days)",
-        default=2,
-        help="Working days (Monday to Friday) the account manager has to get back to a "
+    retention_detractor_due_days = setting(
+        fields.Integer,
+        "Detractor Case Due In (working days)",
+        2,
+        "Working days (Monday to Friday) the account manager has to get back to a "
         "detractor: the next step date of the case a detractor answer opens.",
     )
 

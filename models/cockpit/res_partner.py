@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.osv.expression import AND as and_domains
 from odoo.tools import SQL
 
+from ..field_kinds import figure
 from ..profile.res_partner import (
     DROP_PROTECTED_KEY,
     INTERNAL_GROUPS,
@@ -32,14 +33,12 @@ def decode_reason(data):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    retention_main_reason_data = fields.Char(
-        string="Main Reason (data)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Technical: the factor costing the most points, its reason code and numbers.",
-        # the revenue trend and payment reasons are read from revenue and debts
-        groups=MONEY_GROUPS,
+    # the revenue trend and payment reasons are read from revenue and debts
+    retention_main_reason_data = figure(
+        fields.Char,
+        "Main Reason (data)",
+        "Technical: the factor costing the most points, its reason code and numbers.",
+        money=True,
     )
     retention_main_reason = fields.Char(
         string="Main Reason",
@@ -50,14 +49,11 @@ class ResPartner(models.Model):
         groups=INTERNAL_GROUPS,
     )
 
-    retention_expected_invoice_date = fields.Date(
-        string="Next Invoice Expected",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="The last invoice plus the customer's own buying rhythm (the usual gap between "
+    retention_expected_invoice_date = figure(
+        fields.Date,
+        "Next Invoice Expected",
+        "The last invoice plus the customer's own buying rhythm (the usual gap between "
         "their invoices).",
-        groups=INTERNAL_GROUPS,
     )
     retention_reengage_overdue = fields.Boolean(
         string="Due to Re-engage",

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..field_kinds import history_customer
 from ..profile.res_partner import MONEY_GROUPS
 
 RISK_STATES = [
@@ -34,15 +35,7 @@ class RetentionRisk(models.Model):
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        tracking=True,
-        check_company=True,
-        domain="[('is_company', '=', True)]",
-    )
+    partner_id = history_customer(tracking=True)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )

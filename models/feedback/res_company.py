@@ -1,16 +1,19 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..field_kinds import setting
+
 
 class ResCompany(models.Model):
     """Feedback settings of a company."""
 
     _inherit = "res.company"
 
-    retention_feedback_validity_days = fields.Integer(
-        string="Feedback link valid for (days)",
-        default=30,
-        help="A feedback request can be answered, and the answer changed, for this many days "
+    retention_feedback_validity_days = setting(
+        fields.Integer,
+        "Feedback link valid for (days)",
+        30,
+        "A feedback request can be answered, and the answer changed, for this many days "
         "after it is sent; then its link expires.",
     )
     retention_feedback_kind = fields.Selection(

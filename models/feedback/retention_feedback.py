@@ -10,6 +10,7 @@ from odoo.models import parse_read_group_spec
 from odoo.tools import SQL, consteq, format_date, format_datetime
 
 from ...engine import feedback as engine
+from ..field_kinds import history_customer
 from ..ui_actions import notification
 
 
@@ -113,18 +114,8 @@ class RetentionFeedback(models.Model):
     _check_company_auto = True
     _rec_names_search = ["partner_id", "contact_id"]
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        # the answers are the customer's history: deleting the customer is refused with a
-        # clear message (res.partner._unlink_except_retention_feedback)
-        ondelete="restrict",
-        check_company=True,
-        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
-        help="The commercial customer the feedback is about.",
-    )
+    # deleting a customer with answers is refused (res.partner._unlink_except_retention_feedback)
+    partner_id = history_customer("The commercial customer the feedback is about.")
     contact_id = fields.Many2one(
         "res.partner",
         # required when a request is made (_check_contact); emptied only when the contact is

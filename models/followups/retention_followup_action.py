@@ -229,14 +229,14 @@ class RetentionFollowupAction(models.Model):
         """Hook: ValidationError when this action cannot act on records of ``model``: plans
         and templates are made for one model, the project manager exists on projects only."""
         _ = self.env._
+        where = {"rule": self.rule_id.name, "model": model_name}
         if self.action_type == "plan" and self.plan_id.res_model != model:
             raise ValidationError(
                 _(
                     "The plan %(plan)s applies to another kind of record: the rule "
                     "%(rule)s acts on %(model)s.",
                     plan=self.plan_id.name,
-                    rule=self.rule_id.name,
-                    model=model_name,
+                    **where,
                 )
             )
         if self.action_type == "email" and self.template_id.model != model:
@@ -245,8 +245,7 @@ class RetentionFollowupAction(models.Model):
                     "The email template %(template)s is made for another kind of record: "
                     "the rule %(rule)s acts on %(model)s.",
                     template=self.template_id.name,
-                    rule=self.rule_id.name,
-                    model=model_name,
+                    **where,
                 )
             )
         if (
@@ -258,8 +257,7 @@ class RetentionFollowupAction(models.Model):
                 _(
                     "Only rules about projects can assign the project manager: the rule "
                     "%(rule)s acts on %(model)s.",
-                    rule=self.rule_id.name,
-                    model=model_name,
+                    **where,
                 )
             )
 

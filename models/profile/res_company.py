@@ -1,38 +1,45 @@
+from dataclasses import fields as fields_of
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ...engine.health import DEFAULT_WEIGHTS, FACTORS, StageRules
+from ..field_kinds import setting
 
 WEIGHT_HELP = "Weight of this factor in the health score (0 to 100; 0 leaves it out)."
 #: Longest window of the stage rules and engagement, in days (ten years).
 MAX_WINDOW_DAYS = 3650
 
 
-def retention_stage_sql(rules, *, as_of, first_invoice, last_invoice, winback, lost, health):
+#: The facts the stage rules read, as SQL expressions (retention_stage_sql).
+STAGE_FACTS = ("as_of", "first_invoice", "last_invoice", "winback", "lost", "health")
+
+
+def retention_stage_sql(rules, row, **facts):
     """engine.health.retention_stage in SQL: the same rules in the same order, with the same
     day windows (``rules``, a StageRules), on facts given as SQL expressions: the day the
     stage is taken ``as_of`` (its ``today``), the dates of the customer's first and last
     invoice, of its latest win-back invoice and of its loss recorded by a review (each NULL
     when there is none as of that day), and the health score (NULL when unknown: then never
-    at risk). The only SQL of the stage rules; tests/test_rule_owners.py holds it against the
-    engine."""
+    at risk). Each fact is the column of its name (STAGE_FACTS) of the table or alias ``row``
+    unless given in ``facts``. The only SQL of the stage rules; tests/test_rule_owners.py
+    holds it against the engine."""
+    unknown = set(facts) - set(STAGE_FACTS)
+    if unknown:
+        raise TypeError(f"retention_stage_sql: unknown facts {sorted(unknown)}")
+    facts = {name: facts.get(name, SQL.identifier(row, name)) for name in STAGE_FACTS}
     return SQL(
         """
-        CASE WHEN %(last)s IS NULL THEN 'prospect'
-             WHEN %(as_of)s - %(last)s > %(churn)s THEN 'churned'
-             WHEN %(lost)s IS NOT NULL AND %(last)s <= %(lost)s THEN 'churned'
+        CASE WHEN %(last_invoice)s IS NULL THEN 'prospect'
+             WHEN %(as_of)s - %(last_invoice)s > %(churn)s THEN 'churned'
+             WHEN %(lost)s IS NOT NULL AND %(last_invoice)s <= %(lost)s THEN 'churned'
              WHEN %(health)s < %(threshold)s THEN 'at_risk'
              WHEN %(as_of)s - %(winback)s <= %(won_back)s THEN 'won_back'
-             WHEN %(as_of)s - %(first)s <= %(onboarding)s THEN 'new'
+             WHEN %(as_of)s - %(first_invoice)s <= %(onboarding)s THEN 'new'
              ELSE 'active' END
         """,
-        as_of=as_of,
-        first=first_invoice,
-        last=last_invoice,
-        winback=winback,
-        lost=lost,
-        health=health,
+        **facts,
         churn=rules.churn_days,
         threshold=rules.at_risk_threshold,
         won_back=rules.won_back_days,
@@ -40,67 +47,67 @@ def retention_stage_sql(rules, *, as_of, first_invoice, last_invoice, winback, l
     )
 
 
+def weight_setting(factor, label):
+    """The company's weight of one health factor, starting from the engine's default."""
+    return setting(fields.Integer, label, DEFAULT_WEIGHTS[factor], WEIGHT_HELP)
+
+
 class ResCompany(models.Model):
     _inherit = "res.company"
 
     # Health score weights: one per factor of engine.health.FACTORS.
-    retention_weight_recency = fields.Integer(
-        string="Recency of purchase weight", default=DEFAULT_WEIGHTS["recency"], help=WEIGHT_HELP
-    )
-    retention_weight_trend = fields.Integer(
-        string="Revenue trend weight", default=DEFAULT_WEIGHTS["trend"], help=WEIGHT_HELP
-    )
-    retention_weight_payment = fields.Integer(
-        string="Payment behaviour weight", default=DEFAULT_WEIGHTS["payment"], help=WEIGHT_HELP
-    )
-    retention_weight_engagement = fields.Integer(
-        string="Engagement weight", default=DEFAULT_WEIGHTS["engagement"], help=WEIGHT_HELP
-    )
-    retention_weight_satisfaction = fields.Integer(
-        string="Satisfaction weight", default=DEFAULT_WEIGHTS["satisfaction"], help=WEIGHT_HELP
-    )
-    retention_weight_delivery = fields.Integer(
-        string="Delivery weight", default=DEFAULT_WEIGHTS["delivery"], help=WEIGHT_HELP
-    )
+    retention_weight_recency = weight_setting("recency", "Recency of purchase weight")
+    retention_weight_trend = weight_setting("trend", "Revenue trend weight")
+    retention_weight_payment = weight_setting("payment", "Payment behaviour weight")
+    retention_weight_engagement = weight_setting("engagement", "Engagement weight")
+    retention_weight_satisfaction = weight_setting("satisfaction", "Satisfaction weight")
+    retention_weight_delivery = weight_setting("delivery", "Delivery weight")
 
-    retention_history_months = fields.Integer(
-        string="Health history (months)",
-        default=24,
-        help="How many closed months before the current one keep a health score and factor "
+    retention_history_months = setting(
+        fields.Integer,
+        "Health history (months)",
+        24,
+        "How many closed months before the current one keep a health score and factor "
         "scores as of their last day (the health chart and the back-test read them).",
     )
 
     # Stage rules.
-    retention_churn_days = fields.Integer(
-        string="Churn window (days)",
-        default=365,
-        help="A customer whose last invoice is older than this is churned.",
+    retention_churn_days = setting(
+        fields.Integer,
+        "Churn window (days)",
+        365,
+        "A customer whose last invoice is older than this is churned.",
     )
-    retention_at_risk_threshold = fields.Integer(
-        string="At-risk threshold",
-        default=50,
-        help="A customer whose health score is below this is at risk.",
+    retention_at_risk_threshold = setting(
+        fields.Integer,
+        "At-risk threshold",
+        50,
+        "A customer whose health score is below this is at risk.",
     )
-    retention_won_back_days = fields.Integer(
-        string="Won-back period (days)",
-        default=180,
-        help="A customer invoiced again after a gap longer than the churn window stays "
+    retention_won_back_days = setting(
+        fields.Integer,
+        "Won-back period (days)",
+        180,
+        "A customer invoiced again after a gap longer than the churn window stays "
         "'won back' for this many days.",
     )
-    retention_onboarding_days = fields.Integer(
-        string="Onboarding period (days)",
-        default=90,
-        help="A customer whose first invoice is more recent than this is new.",
+    retention_onboarding_days = setting(
+        fields.Integer,
+        "Onboarding period (days)",
+        90,
+        "A customer whose first invoice is more recent than this is new.",
     )
-    retention_engagement_full_days = fields.Integer(
-        string="Engagement: full score until (days)",
-        default=30,
-        help="Engagement scores 100 while the last contact is at most this many days old.",
+    retention_engagement_full_days = setting(
+        fields.Integer,
+        "Engagement: full score until (days)",
+        30,
+        "Engagement scores 100 while the last contact is at most this many days old.",
     )
-    retention_engagement_zero_days = fields.Integer(
-        string="Engagement: zero score from (days)",
-        default=180,
-        help="Engagement scores 0 once the last contact is this many days old or more.",
+    retention_engagement_zero_days = setting(
+        fields.Integer,
+        "Engagement: zero score from (days)",
+        180,
+        "Engagement scores 0 once the last contact is this many days old or more.",
     )
 
     retention_weights_changed_on = fields.Datetime(
@@ -140,19 +147,15 @@ class ResCompany(models.Model):
 
     def _retention_stage_rules(self):
         self.ensure_one()
+        # every number of the rules is a setting of the same name: retention_<name>
         return StageRules(
-            churn_days=self.retention_churn_days,
-            at_risk_threshold=self.retention_at_risk_threshold,
-            won_back_days=self.retention_won_back_days,
-            onboarding_days=self.retention_onboarding_days,
-            engagement_full_days=self.retention_engagement_full_days,
-            engagement_zero_days=self.retention_engagement_zero_days,
+            **{rule.name: self[f"retention_{rule.name}"] for rule in fields_of(StageRules)}
         )
 
-    def _retention_stage_sql(self, **facts):
+    def _retention_stage_sql(self, row, **facts):
         """This company's stage rules in SQL, on the facts given (see retention_stage_sql)."""
         self.ensure_one()
-        return retention_stage_sql(self._retention_stage_rules(), **facts)
+        return retention_stage_sql(self._retention_stage_rules(), row, **facts)
 
     @api.constrains(*(f"retention_weight_{name}" for name in FACTORS))
     def _check_retention_weights(self):

@@ -8,13 +8,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang
 
 from ...engine.health import FACTORS
+from ..field_kinds import INTERNAL_GROUPS, MONEY_GROUPS, figure
 from ..ui_actions import window_action
 from .retention_profile_builder import FIGURE_COLUMNS
-
-#: Who may see revenue and debts: invoicing users and retention managers.
-MONEY_GROUPS = "account.group_account_invoice,customer_retention.group_retention_manager"
-#: The rest of the retention profile: internal users only (portal and public users read none).
-INTERNAL_GROUPS = "base.group_user"
 
 RETENTION_STAGES = [
     ("prospect", "Prospect"),
@@ -67,167 +63,108 @@ class ResPartner(models.Model):
     _name = "res.partner"
     _inherit = ["res.partner", "retention.related.count.mixin"]
 
-    # Figures of the commercial partner, one value per company (company_dependent stores them
-    # in a jsonb column keyed by company id; reads, searches and group-bys use env.company).
-    # They are written in bulk by retention.profile.builder, never by users. Odoo indexes
-    # company-dependent fields by default; the figures are not (but the stage, which the lists
-    # filter on): each index costs every refresh a new index entry per customer written.
-    retention_customer_since = fields.Date(
-        string="Customer Since",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Date of the first posted customer invoice in this company.",
-        groups=INTERNAL_GROUPS,
+    # Figures of the commercial partner (field_kinds.figure), written in bulk by
+    # retention.profile.builder; the stage alone is indexed (the lists filter on it).
+    retention_customer_since = figure(
+        fields.Date, "Customer Since", "Date of the first posted customer invoice in this company."
     )
-    retention_last_invoice_date = fields.Date(
-        string="Last Invoice",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Date of the latest posted customer invoice in this company.",
-        groups=INTERNAL_GROUPS,
+    retention_last_invoice_date = figure(
+        fields.Date, "Last Invoice", "Date of the latest posted customer invoice in this company."
     )
-    retention_last_contact_date = fields.Date(
-        string="Last Contact",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Latest real exchange with the customer: an email or message sent to or received "
+    retention_last_contact_date = figure(
+        fields.Date,
+        "Last Contact",
+        "Latest real exchange with the customer: an email or message sent to or received "
         "from them (internal notes do not count), or a call or meeting marked done, on the "
         "customer, one of their contacts, projects or invoices.",
-        groups=INTERNAL_GROUPS,
     )
-    retention_revenue_12m = fields.Float(
-        string="Revenue (12 months)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        digits="Account",
-        groups=MONEY_GROUPS,
-        help="Untaxed posted customer invoices minus credit notes dated in the last 12 months, "
+    retention_revenue_12m = figure(
+        fields.Float,
+        "Revenue (12 months)",
+        "Untaxed posted customer invoices minus credit notes dated in the last 12 months, "
         "in the company's currency.",
-    )
-    retention_revenue_prev_12m = fields.Float(
-        string="Revenue (previous 12 months)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
+        money=True,
         digits="Account",
-        groups=MONEY_GROUPS,
-        help="The same, for the 12 months before the last 12.",
     )
-    retention_revenue_lifetime = fields.Float(
-        string="Lifetime Revenue",
-        company_dependent=True,
-        index=False,
-        readonly=True,
+    retention_revenue_prev_12m = figure(
+        fields.Float,
+        "Revenue (previous 12 months)",
+        "The same, for the 12 months before the last 12.",
+        money=True,
         digits="Account",
-        groups=MONEY_GROUPS,
-        help="Untaxed posted customer invoices minus credit notes, all time.",
     )
-    retention_repeat_revenue_share = fields.Float(
-        string="Repeat Revenue (%)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
+    retention_revenue_lifetime = figure(
+        fields.Float,
+        "Lifetime Revenue",
+        "Untaxed posted customer invoices minus credit notes, all time.",
+        money=True,
+        digits="Account",
+    )
+    retention_repeat_revenue_share = figure(
+        fields.Float,
+        "Repeat Revenue (%)",
+        "Share of lifetime revenue invoiced after the customer's first invoice date.",
+        money=True,
         digits=(5, 1),
-        groups=MONEY_GROUPS,
-        help="Share of lifetime revenue invoiced after the customer's first invoice date.",
     )
-    retention_overdue_amount = fields.Float(
-        string="Overdue Amount",
-        company_dependent=True,
-        index=False,
-        readonly=True,
+    retention_overdue_amount = figure(
+        fields.Float,
+        "Overdue Amount",
+        "Amount still due on customer invoices past their due date.",
+        money=True,
         digits="Account",
-        groups=MONEY_GROUPS,
-        help="Amount still due on customer invoices past their due date.",
     )
-    retention_overdue_days = fields.Integer(
-        string="Oldest Overdue (days)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Days past due of the oldest unpaid invoice.",
-        groups=MONEY_GROUPS,
+    retention_overdue_days = figure(
+        fields.Integer,
+        "Oldest Overdue (days)",
+        "Days past due of the oldest unpaid invoice.",
+        money=True,
     )
-    retention_invoice_count = fields.Integer(
-        string="Posted Invoices",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Posted customer invoices (credit notes excluded).",
-        groups=INTERNAL_GROUPS,
+    retention_invoice_count = figure(
+        fields.Integer, "Posted Invoices", "Posted customer invoices (credit notes excluded)."
     )
-    retention_credit_note_count = fields.Integer(
-        string="Credit Notes (12 months)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Posted credit notes in the last 12 months: invoices corrected or disputed.",
-        groups=INTERNAL_GROUPS,
+    retention_credit_note_count = figure(
+        fields.Integer,
+        "Credit Notes (12 months)",
+        "Posted credit notes in the last 12 months: invoices corrected or disputed.",
     )
-    retention_project_open_count = fields.Integer(
-        string="Open Projects",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        groups=INTERNAL_GROUPS,
+    retention_project_open_count = figure(fields.Integer, "Open Projects")
+    retention_project_done_count = figure(
+        fields.Integer,
+        "Done Projects",
+        "Projects in a folded (closed) stage, archived, or whose last status is Done.",
     )
-    retention_project_done_count = fields.Integer(
-        string="Done Projects",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Projects in a folded (closed) stage, archived, or whose last status is Done.",
-        groups=INTERNAL_GROUPS,
-    )
-    retention_health_score = fields.Integer(
-        string="Health Score",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        aggregator="avg",
-        help="0-100: the weighted mean of the factors that have data (see the breakdown on "
+    retention_health_score = figure(
+        fields.Integer,
+        "Health Score",
+        "0-100: the weighted mean of the factors that have data (see the breakdown on "
         "the Retention tab). Weights are set in Settings.",
-        groups=INTERNAL_GROUPS,
-    )
-    retention_health_score_prev = fields.Integer(
-        string="Previous Health Score",
-        company_dependent=True,
-        index=False,
-        readonly=True,
         aggregator="avg",
-        help="The health score before its last change.",
-        groups=INTERNAL_GROUPS,
     )
-    retention_health_trend = fields.Selection(
-        TRENDS,
-        string="Health Trend",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Direction of the last change of the health score.",
-        groups=INTERNAL_GROUPS,
+    retention_health_score_prev = figure(
+        fields.Integer,
+        "Previous Health Score",
+        "The health score before its last change.",
+        aggregator="avg",
     )
-    retention_revenue_trend = fields.Selection(
-        TRENDS,
-        string="Revenue Trend",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Revenue of the last 12 months against the 12 before (more than 5% apart).",
-        groups=INTERNAL_GROUPS,
+    retention_health_trend = figure(
+        fields.Selection,
+        "Health Trend",
+        "Direction of the last change of the health score.",
+        selection=TRENDS,
     )
-    retention_health_factors = fields.Text(
-        string="Health Factors (data)",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        help="Technical: each factor's score, weight and share, as computed.",
-        # the revenue trend and payment scores are ratios of revenue and debts
-        groups=MONEY_GROUPS,
+    retention_revenue_trend = figure(
+        fields.Selection,
+        "Revenue Trend",
+        "Revenue of the last 12 months against the 12 before (more than 5% apart).",
+        selection=TRENDS,
+    )
+    # the revenue trend and payment scores are ratios of revenue and debts
+    retention_health_factors = figure(
+        fields.Text,
+        "Health Factors (data)",
+        "Technical: each factor's score, weight and share, as computed.",
+        money=True,
     )
     retention_stage = fields.Selection(
         RETENTION_STAGES,
@@ -240,13 +177,7 @@ class ResPartner(models.Model):
         "onboarding period. Active: the rest.",
         groups=INTERNAL_GROUPS,
     )
-    retention_stage_date = fields.Date(
-        string="In Stage Since",
-        company_dependent=True,
-        index=False,
-        readonly=True,
-        groups=INTERNAL_GROUPS,
-    )
+    retention_stage_date = figure(fields.Date, "In Stage Since")
     retention_lost_date = fields.Date(
         string="Marked Lost On",
         company_dependent=True,

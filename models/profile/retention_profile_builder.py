@@ -244,41 +244,28 @@ class RetentionProfileBuilder(models.AbstractModel):
         """Hook: queries of the commercial partners whose figures may have moved since
         ``since``: invoices, projects, tasks, ratings and messages here; other features add
         what they record (feedback answers)."""
-        return [
-            SQL(
-                """
+        queries = (
+            """
             SELECT commercial_partner_id FROM account_move
              WHERE write_date >= %(since)s AND move_type IN ('out_invoice', 'out_refund')
                 """,
-                since=since,
-            ),
-            SQL(
-                """
+            """
             SELECT pa.commercial_partner_id FROM project_project pr
               JOIN res_partner pa ON pa.id = pr.partner_id
              WHERE pr.write_date >= %(since)s
                 """,
-                since=since,
-            ),
-            SQL(
-                """
+            """
             SELECT pa.commercial_partner_id FROM project_task t
               JOIN project_project pr ON pr.id = t.project_id
               JOIN res_partner pa ON pa.id = pr.partner_id
              WHERE t.write_date >= %(since)s
                 """,
-                since=since,
-            ),
-            SQL(
-                """
+            """
             SELECT pa.commercial_partner_id FROM rating_rating r
               JOIN res_partner pa ON pa.id = r.partner_id
              WHERE r.write_date >= %(since)s
                 """,
-                since=since,
-            ),
-            SQL(
-                """
+            """
             SELECT COALESCE(pa.commercial_partner_id, am.commercial_partner_id,
                             prp.commercial_partner_id)
               FROM mail_message msg
@@ -289,9 +276,8 @@ class RetentionProfileBuilder(models.AbstractModel):
               LEFT JOIN res_partner prp ON prp.id = pr.partner_id
              WHERE msg.create_date >= %(since)s
                 """,
-                since=since,
-            ),
-        ]
+        )
+        return [SQL(query, since=since) for query in queries]
 
     # ------------------------------------------------------------------
     # Batches

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ...engine.reviews import CADENCES, effective_cadence
+from ..field_kinds import setting
 
 #: Longest time ahead a review is planned, in days.
 MAX_LEAD_DAYS = 365
@@ -33,10 +34,11 @@ class ResCompany(models.Model):
         help="Customers still in their onboarding period are reviewed on this rhythm unless "
         "they have their own cadence. Empty: the default cadence.",
     )
-    retention_review_lead_days = fields.Integer(
-        string="Plan reviews ahead (days)",
-        default=7,
-        help="A review is planned, and its reviewer told, this many days before it is due.",
+    retention_review_lead_days = setting(
+        fields.Integer,
+        "Plan reviews ahead (days)",
+        7,
+        "A review is planned, and its reviewer told, this many days before it is due.",
     )
     retention_review_reviewer_id = fields.Many2one(
         "res.users",

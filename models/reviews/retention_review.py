@@ -14,6 +14,7 @@ from odoo.tools import SQL, format_date, mute_logger, split_every
 
 from ...engine import feedback as feedback_engine
 from ...engine import reviews as engine
+from ..field_kinds import history_customer
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 from .retention_followup_rule import REVIEW_OUTCOME
 from .retention_review_goal import GOAL_STATES
@@ -87,18 +88,8 @@ class RetentionReview(models.Model):
     _check_company_auto = True
     _rec_names_search = ["partner_id"]
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        tracking=True,
-        check_company=True,
-        # the reviews are the customer's history: a customer with reviews is archived, not
-        # deleted (res.partner._unlink_except_reviewed says so first)
-        ondelete="restrict",
-        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
-    )
+    # a customer with reviews is archived (res.partner._unlink_except_reviewed says so first)
+    partner_id = history_customer(tracking=True)
     company_id = fields.Many2one(
         "res.company",
         required=True,

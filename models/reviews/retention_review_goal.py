@@ -72,24 +72,23 @@ class RetentionReviewGoal(models.Model):
     @api.constrains("owner_side", "user_id", "contact_id")
     def _check_owner(self):
         for goal in self:
+            _ = self.env._
             if goal.owner_side == "ours" and goal.contact_id:
-                raise ValidationError(
-                    self.env._(
-                        "%(goal)s is ours: name its owner among our users, not the customer's "
-                        "contact %(contact)s.",
-                        goal=goal.description,
-                        contact=goal.contact_id.display_name,
-                    )
+                message = _(
+                    "%(goal)s is ours: name its owner among our users, not the customer's "
+                    "contact %(contact)s.",
+                    goal=goal.description,
+                    contact=goal.contact_id.display_name,
                 )
+                raise ValidationError(message)
             if goal.owner_side == "customer" and goal.user_id:
-                raise ValidationError(
-                    self.env._(
-                        "%(goal)s is the customer's: name its owner among the customer's "
-                        "contacts, not our user %(user)s.",
-                        goal=goal.description,
-                        user=goal.user_id.name,
-                    )
+                message = _(
+                    "%(goal)s is the customer's: name its owner among the customer's contacts, "
+                    "not our user %(user)s.",
+                    goal=goal.description,
+                    user=goal.user_id.name,
                 )
+                raise ValidationError(message)
             if goal.contact_id and (
                 goal.contact_id.commercial_partner_id != goal.review_id.partner_id
             ):

@@ -1,11 +1,9 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
-import { Layout } from "@web/search/layout";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { RetentionScreen } from "../common/retention_screen";
 
 /**
  * Retention > My Customers: what the account manager does today, from one call,
@@ -13,14 +11,11 @@ import { standardActionServiceProps } from "@web/webclient/actions/action_servic
  * customer, log a call, schedule an activity, plan a review (retention.cockpit.action_open).
  * A Retention manager picks another user.
  */
-export class RetentionCockpit extends Component {
+export class RetentionCockpit extends RetentionScreen {
     static template = "customer_retention.RetentionCockpit";
-    static components = { Layout };
-    static props = { ...standardActionServiceProps };
 
     setup() {
-        this.orm = useService("orm");
-        this.action = useService("action");
+        super.setup();
         this.state = useState({ userId: false, data: null });
         this.sections = [
             { key: "at_risk", title: _t("At risk or falling") },

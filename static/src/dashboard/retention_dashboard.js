@@ -1,12 +1,10 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
 import { formatFloat } from "@web/core/utils/numbers";
-import { Layout } from "@web/search/layout";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { RetentionScreen } from "../common/retention_screen";
 
 /**
  * The Retention dashboard: headline figures of the running period against the previous one,
@@ -14,14 +12,11 @@ import { standardActionServiceProps } from "@web/webclient/actions/action_servic
  * curve. Every figure opens the records behind it. The data comes from one call:
  * retention.dashboard.get_dashboard_data(period_type, company_id, filters).
  */
-export class RetentionDashboard extends Component {
+export class RetentionDashboard extends RetentionScreen {
     static template = "customer_retention.RetentionDashboard";
-    static components = { Layout };
-    static props = { ...standardActionServiceProps };
 
     setup() {
-        this.orm = useService("orm");
-        this.action = useService("action");
+        super.setup();
         this.periodTypes = [
             { key: "month", label: _t("Month") },
             { key: "quarter", label: _t("Quarter") },

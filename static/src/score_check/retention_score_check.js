@@ -1,11 +1,10 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
-import { Layout } from "@web/search/layout";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { RetentionScreen } from "../common/retention_screen";
 
 /**
  * Score Check: does the health score predict churn? The verdict in one sentence, churn rate by
@@ -13,14 +12,11 @@ import { standardActionServiceProps } from "@web/webclient/actions/action_servic
  * and the calibration of the weights (preview, apply, earlier sets). One call for the data:
  * retention.backtest.get_score_check_data(company_id, months, horizon).
  */
-export class RetentionScoreCheck extends Component {
+export class RetentionScoreCheck extends RetentionScreen {
     static template = "customer_retention.RetentionScoreCheck";
-    static components = { Layout };
-    static props = { ...standardActionServiceProps };
 
     setup() {
-        this.orm = useService("orm");
-        this.action = useService("action");
+        super.setup();
         this.notification = useService("notification");
         this.monthOptions = [12, 24, 36];
         this.horizonOptions = [3, 6, 12];

@@ -1,7 +1,10 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
+import {
+    openRetentionApp,
+    openRetentionMenu,
+} from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * The Retention app opens on its dashboard; a headline figure opens the customers behind it;
@@ -53,17 +56,7 @@ registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
         {
             trigger: ".o_retention_dashboard .o_retention_kpis",
         },
-        {
-            content: "Open the Analysis menu",
-            trigger:
-                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_analysis"]',
-            run: "click",
-        },
-        {
-            content: "Open the cohorts",
-            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_cohort_report_menu"]',
-            run: "click",
-        },
+        ...openRetentionMenu("customer_retention_menu_analysis", "retention_cohort_report_menu"),
         {
             content: "Cohorts are rows, periods since the first invoice are columns",
             trigger: ".o_pivot .o_pivot_header_cell_opened, .o_pivot th.o_pivot_header_cell_opened",

@@ -1,29 +1,13 @@
 /** @odoo-module **/
 
-import { registry } from "@web/core/registry";
-import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
+import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * A follow-up rule end to end: Retention > Configuration > Follow-up Rules, create "no
  * contact for 30 days" with an activity for the account manager, read its summary, run it
  * now, then open its log and see it fired on the customer.
  */
-registry.category("web_tour.tours").add("customer_retention_followup_tour", {
-    url: "/odoo",
-    steps: () => [
-        ...openRetentionApp(),
-        {
-            content: "Open the Configuration menu",
-            trigger:
-                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_config"]',
-            run: "click",
-        },
-        {
-            content: "Open the follow-up rules",
-            trigger:
-                '.dropdown-item[data-menu-xmlid="customer_retention.retention_followup_rule_menu"]',
-            run: "click",
-        },
+addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_menu_config", "retention_followup_rule_menu"], () => [
         {
             content: "Create a rule",
             trigger: ".o_list_view .o_list_button_add",
@@ -98,5 +82,4 @@ registry.category("web_tour.tours").add("customer_retention_followup_tour", {
             trigger:
                 '.o_list_view .o_data_row:contains("Tour Silent Customer") .o_data_cell[name="state"]:contains("Done")',
         },
-    ],
-});
+])

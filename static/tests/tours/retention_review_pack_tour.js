@@ -1,27 +1,12 @@
 /** @odoo-module **/
 
-import { registry } from "@web/core/registry";
-import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
+import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * The review pack sent to the customer: Retention > Reviews > Reviews, open the review, Send
  * Pack, the composer shows the pack attached, send it; the message is on the review.
  */
-registry.category("web_tour.tours").add("customer_retention_review_pack_tour", {
-    url: "/odoo",
-    steps: () => [
-        ...openRetentionApp(),
-        {
-            content: "Open the Reviews menu",
-            trigger:
-                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_reviews"]',
-            run: "click",
-        },
-        {
-            content: "List the reviews",
-            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_review_menu"]',
-            run: "click",
-        },
+addRetentionMenuTour("customer_retention_review_pack_tour", ["customer_retention_menu_reviews", "retention_review_menu"], () => [
         {
             content: "Open the review of the customer",
             trigger:
@@ -60,5 +45,4 @@ registry.category("web_tour.tours").add("customer_retention_review_pack_tour", {
             trigger:
                 '.o_form_view:not(:has(.modal)) .o-mail-Message:contains("our account review") .o-mail-AttachmentList',
         },
-    ],
-});
+])

@@ -1,28 +1,13 @@
 /** @odoo-module **/
 
-import { registry } from "@web/core/registry";
-import { openRetentionApp } from "@customer_retention/../tests/tours/retention_tour_utils";
+import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * An account review end to end: Retention > Reviews > Reviews, open the planned review,
  * complete it with the outcome "Renew", see it done; then the kanban by state and the
  * calendar.
  */
-registry.category("web_tour.tours").add("customer_retention_review_tour", {
-    url: "/odoo",
-    steps: () => [
-        ...openRetentionApp(),
-        {
-            content: "Open the Reviews menu",
-            trigger:
-                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_reviews"]',
-            run: "click",
-        },
-        {
-            content: "List the reviews",
-            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_review_menu"]',
-            run: "click",
-        },
+addRetentionMenuTour("customer_retention_review_tour", ["customer_retention_menu_reviews", "retention_review_menu"], () => [
         {
             content: "Open the planned review of the customer",
             trigger:
@@ -81,5 +66,4 @@ registry.category("web_tour.tours").add("customer_retention_review_tour", {
             content: "The review is on its date",
             trigger: '.o_calendar_renderer .fc-event:contains("Tour Review Customer")',
         },
-    ],
-});
+])

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { openRetentionMenu } from "@customer_retention/../tests/tours/retention_tour_utils";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
@@ -20,17 +21,7 @@ registry.category("web_tour.tours").add("customer_retention_score_check_tour", {
         {
             trigger: ".o_retention_dashboard",
         },
-        {
-            content: "Open the Analysis menu",
-            trigger:
-                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_analysis"]',
-            run: "click",
-        },
-        {
-            content: "Open Score Check",
-            trigger: '.dropdown-item[data-menu-xmlid="customer_retention.retention_backtest_menu"]',
-            run: "click",
-        },
+        ...openRetentionMenu("customer_retention_menu_analysis", "retention_backtest_menu"),
         {
             content: "The verdict compares the low and the high scores",
             trigger: '.o_retention_verdict_text:contains("times as often")',

@@ -1,5 +1,6 @@
 /** @odoo-module **/
 
+import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
@@ -15,4 +16,35 @@ export function openRetentionApp() {
             run: "click",
         },
     ];
+}
+
+/**
+ * The two clicks that open a menu item of the Retention app: its section in the top bar, then
+ * the item in the section's dropdown (xml ids without the module prefix).
+ */
+export function openRetentionMenu(section, item) {
+    return [
+        {
+            content: `Open the ${section} menu`,
+            trigger: `.o_main_navbar [data-menu-xmlid="customer_retention.${section}"]`,
+            run: "click",
+        },
+        {
+            content: `Open ${item}`,
+            trigger: `.dropdown-item[data-menu-xmlid="customer_retention.${item}"]`,
+            run: "click",
+        },
+    ];
+}
+
+/**
+ * Registers a tour of a Retention screen reached by a menu: it starts from the home menu,
+ * opens the app, then the menu item (``[section, item]`` as for openRetentionMenu), then runs
+ * ``steps``.
+ */
+export function addRetentionMenuTour(name, [section, item], steps) {
+    registry.category("web_tour.tours").add(name, {
+        url: "/odoo",
+        steps: () => [...openRetentionApp(), ...openRetentionMenu(section, item), ...steps()],
+    });
 }
