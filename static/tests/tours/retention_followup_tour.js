@@ -7,7 +7,10 @@ import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retenti
  * contact for 30 days" with an activity for the account manager, read its summary, run it
  * now, then open its log and see it fired on the customer.
  */
-addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_menu_config", "retention_followup_rule_menu"], () => [
+addRetentionMenuTour(
+    "customer_retention_followup_tour",
+    ["customer_retention_menu_config", "retention_followup_rule_menu"],
+    () => [
         {
             content: "Create a rule",
             trigger: ".o_list_view .o_list_button_add",
@@ -30,7 +33,8 @@ addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_me
         },
         {
             content: "Add an action",
-            trigger: '.o_form_view .o_field_widget[name="action_ids"] .o_field_x2many_list_row_add a',
+            trigger:
+                '.o_form_view .o_field_widget[name="action_ids"] .o_field_x2many_list_row_add a',
             run: "click",
         },
         {
@@ -40,7 +44,8 @@ addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_me
         },
         {
             content: "Pick To-Do",
-            trigger: '.modal .o_field_widget[name="activity_type_id"] .dropdown-item:contains("To-Do")',
+            trigger:
+                '.modal .o_field_widget[name="activity_type_id"] .dropdown-item:contains("To-Do")',
             run: "click",
         },
         {
@@ -74,7 +79,8 @@ addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_me
         },
         {
             content: "Open the log",
-            trigger: '.o_form_view button[name="action_view_logs"]:has(.o_stat_value:contains("1"))',
+            trigger:
+                '.o_form_view button[name="action_view_logs"]:has(.o_stat_value:contains("1"))',
             run: "click",
         },
         {
@@ -82,4 +88,5 @@ addRetentionMenuTour("customer_retention_followup_tour", ["customer_retention_me
             trigger:
                 '.o_list_view .o_data_row:contains("Tour Silent Customer") .o_data_cell[name="state"]:contains("Done")',
         },
-])
+    ],
+);

@@ -6,7 +6,10 @@ import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retenti
  * The review pack sent to the customer: Retention > Reviews > Reviews, open the review, Send
  * Pack, the composer shows the pack attached, send it; the message is on the review.
  */
-addRetentionMenuTour("customer_retention_review_pack_tour", ["customer_retention_menu_reviews", "retention_review_menu"], () => [
+addRetentionMenuTour(
+    "customer_retention_review_pack_tour",
+    ["customer_retention_menu_reviews", "retention_review_menu"],
+    () => [
         {
             content: "Open the review of the customer",
             trigger:
@@ -20,7 +23,8 @@ addRetentionMenuTour("customer_retention_review_pack_tour", ["customer_retention
         },
         {
             content: "The carried goal is listed",
-            trigger: '.o_field_widget[name="goal_ids"] .o_data_row:contains("Monthly service report")',
+            trigger:
+                '.o_field_widget[name="goal_ids"] .o_data_row:contains("Monthly service report")',
         },
         {
             content: "Send the pack",
@@ -45,4 +49,5 @@ addRetentionMenuTour("customer_retention_review_pack_tour", ["customer_retention
             trigger:
                 '.o_form_view:not(:has(.modal)) .o-mail-Message:contains("our account review") .o-mail-AttachmentList',
         },
-])
+    ],
+);

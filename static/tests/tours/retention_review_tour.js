@@ -7,7 +7,10 @@ import { addRetentionMenuTour } from "@customer_retention/../tests/tours/retenti
  * complete it with the outcome "Renew", see it done; then the kanban by state and the
  * calendar.
  */
-addRetentionMenuTour("customer_retention_review_tour", ["customer_retention_menu_reviews", "retention_review_menu"], () => [
+addRetentionMenuTour(
+    "customer_retention_review_tour",
+    ["customer_retention_menu_reviews", "retention_review_menu"],
+    () => [
         {
             content: "Open the planned review of the customer",
             trigger:
@@ -66,4 +69,5 @@ addRetentionMenuTour("customer_retention_review_tour", ["customer_retention_menu
             content: "The review is on its date",
             trigger: '.o_calendar_renderer .fc-event:contains("Tour Review Customer")',
         },
-])
+    ],
+);
