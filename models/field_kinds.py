@@ -67,3 +67,24 @@ def history_customer(help_text=None, **options):
         domain=COMMERCIAL_CUSTOMER_DOMAIN,
         **options,
     )
+
+
+def record_company(**options):
+    """The company a record of the module belongs to (its record rules read it): required,
+    indexed, the user's current company by default."""
+    return fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company, **options
+    )
+
+
+def employee(string, help_text=None, **options):
+    """A user of ours a record names (a reviewer, an account manager, a case's owner): internal
+    users only, indexed."""
+    return fields.Many2one(
+        "res.users",
+        string=string,
+        help=help_text,
+        index=True,
+        domain="[('share', '=', False)]",
+        **options,
+    )

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..field_kinds import history_customer
+from ..field_kinds import employee, history_customer, record_company
 from ..profile.res_partner import MONEY_GROUPS
 
 RISK_STATES = [
@@ -36,17 +36,8 @@ class RetentionRisk(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     partner_id = history_customer(tracking=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
-    user_id = fields.Many2one(
-        "res.users",
-        string="Owner",
-        index=True,
-        tracking=True,
-        domain="[('share', '=', False)]",
-        default=lambda self: self.env.user,
-    )
+    company_id = record_company()
+    user_id = employee("Owner", tracking=True, default=lambda self: self.env.user)
     kind = fields.Selection(RISK_KINDS, required=True, default="risk", tracking=True)
     state = fields.Selection(RISK_STATES, required=True, default="open", tracking=True)
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)

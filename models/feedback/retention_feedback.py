@@ -10,7 +10,7 @@ from odoo.models import parse_read_group_spec
 from odoo.tools import SQL, consteq, format_date, format_datetime
 
 from ...engine import feedback as engine
-from ..field_kinds import history_customer
+from ..field_kinds import history_customer, record_company
 from ..ui_actions import notification
 
 
@@ -126,9 +126,7 @@ class RetentionFeedback(models.Model):
         help="Who is asked: the person the email goes to, in their language. Empty when the "
         "contact was deleted after the request: the answer stays with the customer.",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = record_company()
     user_id = fields.Many2one(
         "res.users",
         string="Account Manager",

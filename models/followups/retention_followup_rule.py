@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
+from ..field_kinds import record_company
 from ..ui_actions import notification, window_action
 
 #: Context key: look for events from this day on instead of Events From (the preview).
@@ -259,9 +260,7 @@ class RetentionFollowupRule(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = record_company()
     trigger = fields.Selection(
         [(trigger.key, trigger.label) for trigger in TRIGGERS],
         required=True,

@@ -14,7 +14,7 @@ from odoo.tools import SQL, format_date, mute_logger, split_every
 
 from ...engine import feedback as feedback_engine
 from ...engine import reviews as engine
-from ..field_kinds import history_customer
+from ..field_kinds import employee, history_customer, record_company
 from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 from .retention_followup_rule import REVIEW_OUTCOME
 from .retention_review_goal import GOAL_STATES
@@ -90,25 +90,17 @@ class RetentionReview(models.Model):
 
     # a customer with reviews is archived (res.partner._unlink_except_reviewed says so first)
     partner_id = history_customer(tracking=True)
-    company_id = fields.Many2one(
-        "res.company",
-        required=True,
-        index=True,
-        default=lambda self: self.env.company,
-    )
-    user_id = fields.Many2one(
-        "res.users",
-        string="Reviewer",
+    company_id = record_company()
+    user_id = employee(
+        "Reviewer",
+        "Who reviews the account: the customer's account manager, else its salesperson, "
+        "else the fallback reviewer of the company.",
         compute="_compute_user_id",
         store=True,
         readonly=False,
         precompute=True,
-        index=True,
         tracking=True,
         check_company=True,
-        domain="[('share', '=', False)]",
-        help="Who reviews the account: the customer's account manager, else its salesperson, "
-        "else the fallback reviewer of the company.",
     )
     date_planned = fields.Date(
         string="Planned Date",
