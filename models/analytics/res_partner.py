@@ -46,6 +46,16 @@ class ResPartner(models.Model):
             lines = partner._retention_why_moved(*months[-2:]) if len(months) >= 2 else []
             partner.retention_health_moved = partner._retention_moved_html(lines, months[-2:])
 
+    def action_retention_compare_months(self):
+        """The *Compare months* dialog: why the score moved between any two months."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_health_compare_action"
+        )
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
     def _retention_health_months(self):
         """``[(month, health)]`` of the company's history window, from the snapshots (health
         None where the month has no score), then the live score of the running month."""
