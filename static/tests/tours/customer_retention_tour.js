@@ -12,9 +12,9 @@ registry.category("web_tour.tours").add("customer_retention_customers_tour", {
     steps: () => [
         ...openRetentionApp(),
         {
-            content: "The app opens on its dashboard: go to the customers",
+            content: "Go to the customers",
             trigger:
-                '.o_retention_dashboard .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"], .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"]',
+                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"]',
             run: "click",
         },
         {
