@@ -86,9 +86,7 @@ class TestHealthHistoryUpgrade(RetentionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        invoice = cls.make_invoice(cls.customer, "2025-11-10", 1000, due="2025-12-10")
-        cls.pay(invoice, "2026-03-20")
-        cls.make_invoice(cls.customer, "2026-02-05", 500)
+        cls.make_late_payer(cls.customer)
         cls.env["retention.snapshot"]._backfill(cls.company)
 
     def history(self):
