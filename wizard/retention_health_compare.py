@@ -18,19 +18,11 @@ class RetentionHealthCompare(models.TransientModel):
     month_from = fields.Selection(
         selection="_selection_months",
         string="From",
-        compute="_compute_months",
-        store=True,
-        readonly=False,
-        precompute=True,
         help="The earlier month: its score as of its last day.",
     )
     month_to = fields.Selection(
         selection="_selection_months",
         string="To",
-        compute="_compute_months",
-        store=True,
-        readonly=False,
-        precompute=True,
         help="The later month: its score as of its last day (today for the current month).",
     )
     moved = fields.Html(string="Why It Moved", compute="_compute_moved", sanitize=False)
@@ -41,6 +33,12 @@ class RetentionHealthCompare(models.TransientModel):
         partner = self._context_partner()
         if partner and not values.get("partner_id"):
             values["partner_id"] = partner.id
+        # the last two months with a score, as the Retention tab compares them
+        months = [fields.Date.to_string(m) for m in self._scored_months(partner)]
+        defaults = {"month_from": months[-2:-1], "month_to": months[-1:]}
+        for name, month in defaults.items():
+            if name in fields_list and month and not values.get(name):
+                values[name] = month[0]
         return values
 
     @api.model
@@ -68,13 +66,6 @@ class RetentionHealthCompare(models.TransientModel):
             (fields.Date.to_string(month), format_date(self.env, month, date_format="MMMM y"))
             for month in self._scored_months(self._context_partner())
         ]
-
-    @api.depends("partner_id")
-    def _compute_months(self):
-        for wizard in self:
-            months = [fields.Date.to_string(m) for m in self._scored_months(wizard.partner_id)]
-            wizard.month_from = months[-2] if len(months) >= 2 else False
-            wizard.month_to = months[-1] if months else False
 
     @api.depends("partner_id", "month_from", "month_to")
     def _compute_moved(self):
