@@ -77,6 +77,7 @@ class RetentionHealthCompare(models.TransientModel):
         or what is missing to say it."""
         self.ensure_one()
         partner = self.partner_id
+        partner.check_access("read")  # a customer given through RPC too
         scored = self._scored_months(partner)
         chosen = sorted({fields.Date.to_date(m) for m in (self.month_from, self.month_to) if m})
         if len(scored) < 2 or not chosen:
