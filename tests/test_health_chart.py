@@ -67,15 +67,16 @@ class TestHealthChart(RetentionCase):
         self.assertEqual(action["res_model"], "retention.health.compare")
         return Form(self.env["retention.health.compare"].with_context(**action["context"]))
 
-    def test_compare_months_dialog_lists_the_months_with_a_score(self):
-        Compare = self.env["retention.health.compare"].with_context(
-            default_partner_id=self.customer.id
-        )
+    def test_compare_months_dialog_lists_the_months_of_the_chart(self):
+        Compare = self.env["retention.health.compare"]
         months = [value for value, _label in Compare._selection_months()]
-        self.assertEqual(months[0], "2025-11-01")
+        # the company's 24 months of history, then the current one
+        self.assertEqual(months[0], "2024-06-01")
         self.assertEqual(months[-1], "2026-06-01")
-        self.assertEqual(len(months), 8)
+        self.assertEqual(len(months), 25)
         self.assertIn(("2026-02-01", "February 2026"), Compare._selection_months())
+        self.company.sudo().retention_history_months = 12
+        self.assertEqual(Compare._selection_months()[0][0], "2025-06-01")
 
     def test_compare_months_dialog_opens_on_the_last_two_and_compares_any_two(self):
         form = self.compare_form()

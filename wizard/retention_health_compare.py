@@ -1,3 +1,4 @@
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -5,9 +6,9 @@ from odoo.tools import format_date
 
 
 class RetentionHealthCompare(models.TransientModel):
-    """*Compare months* on the customer's health history (issue #18): any two months with a
-    score, and why the score moved between them (res.partner._retention_why_moved). Opens on
-    the last two months, as the Retention tab shows them; nothing is saved."""
+    """*Compare months* on the customer's health history (issue #18): any two months of the
+    chart, and why the score moved between them (res.partner._retention_why_moved). Opens on
+    the last two months with a score, as the Retention tab shows them; nothing is saved."""
 
     _name = "retention.health.compare"
     _description = "Compare Two Months of a Customer's Health"
@@ -61,10 +62,17 @@ class RetentionHealthCompare(models.TransientModel):
 
     @api.model
     def _selection_months(self):
-        """The months with a score of the customer in the context (the dialog's)."""
+        """The months of the chart: the company's history window and the current month (the
+        web client reads the choices once per model, whatever the customer; a month without
+        a score for this customer says so)."""
+        first, current = self.env["res.partner"]._retention_history_window()
+        months = []
+        while first <= current:
+            months.append(first)
+            first += relativedelta(months=1)
         return [
             (fields.Date.to_string(month), format_date(self.env, month, date_format="MMMM y"))
-            for month in self._scored_months(self._context_partner())
+            for month in months
         ]
 
     @api.depends("partner_id", "month_from", "month_to")

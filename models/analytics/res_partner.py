@@ -56,6 +56,14 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 
+    @api.model
+    def _retention_history_window(self):
+        """``(first, current)``: the first month of the chart (the company's history setting
+        before the current month, 24 by default) and the current month, first days."""
+        current = fields.Date.context_today(self).replace(day=1)
+        months = self.env.company.retention_history_months or 24
+        return current - relativedelta(months=months), current
+
     def _retention_health_months(self):
         """``[(month, health)]`` of the company's history window, from the snapshots (health
         None where the month has no score), then the live score of the running month."""
@@ -64,9 +72,7 @@ class ResPartner(models.Model):
         partner = self._origin or self
         if not partner.id:
             return []
-        today = fields.Date.context_today(self)
-        current = today.replace(day=1)
-        first = current - relativedelta(months=company.retention_history_months or 24)
+        first, current = self._retention_history_window()
         # the customer is readable (self); its snapshots are read for this company only, in
         # SQL: an Integer read through the ORM turns a month without a score into 0
         self.env["retention.snapshot"].flush_model()
