@@ -56,6 +56,7 @@ health score and a retention stage (new, active, at risk, churned, won back).
         "report/retention_cohort_report_views.xml",
         "views/retention_dashboard_views.xml",
         "views/retention_backtest_views.xml",
+        "wizard/retention_health_compare_views.xml",
         "views/retention_analytics_menus.xml",
         "views/retention_feedback_views.xml",
         "views/retention_feedback_templates.xml",

@@ -3,7 +3,8 @@
 ``factor_reason`` turns one factor's facts into a reason code and its numbers ("no contact for
 75 days" is ``("no_contact", {"days": 75})``); the models turn codes into words in the reader's
 language (models/profile/retention_reason_text.py). ``main_reason`` is the factor that costs
-the most points (the cockpit's and the customers list's reason), ``moved_factors`` the factors
+the most points among those scoring below the healthy band (the cockpit's and the customers
+list's reason), ``moved_factors`` the factors
 whose points changed between two evaluations, largest first (the health chart's "why it moved").
 The scores themselves stay in engine/health.py: this module only reads the same facts.
 """
@@ -12,6 +13,9 @@ from .health import PROJECT_STATUS_SCORES, buying_rhythm_days
 
 #: A factor that costs less than this many points is not worth naming as a reason.
 MIN_LOST_POINTS = 1.0
+#: A factor scoring this or more is in the healthy band: it may cost a few points (a latest
+#: feedback of 90/100), but it is no risk, so it is never named as the main reason.
+HEALTHY_FACTOR_SCORE = 70
 
 
 def _days(today, day):
@@ -97,11 +101,14 @@ def lost_points(factor):
 
 def main_reason(factors, facts, rules, today):
     """The reason of the factor that costs the most points, as ``(factor, code, params)``;
-    None when no factor costs at least MIN_LOST_POINTS or none can say why."""
+    None when no factor costs at least MIN_LOST_POINTS while scoring below
+    HEALTHY_FACTOR_SCORE, or none can say why."""
     ranked = sorted(factors, key=lost_points, reverse=True)
     for factor in ranked:
         if lost_points(factor) < MIN_LOST_POINTS:
             return None
+        if factor.score >= HEALTHY_FACTOR_SCORE:
+            continue  # mild: costs points, but no risk to name
         reason = factor_reason(factor.name, facts, rules, today)
         if reason:
             return (factor.name, *reason)

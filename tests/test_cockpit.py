@@ -130,6 +130,25 @@ class TestReengageByRhythm(RetentionCase):
         self.assertIn(partner, Partner.search([("retention_reengage_overdue", "=", True)]))
         self.assertNotIn(partner, Partner.search([("retention_reengage_overdue", "=", False)]))
 
+    def test_cockpit_says_the_rhythm_and_the_date_in_the_readers_format(self):
+        partner = self.customer_invoiced_on(
+            "Quarterly Ltd", ["2025-04-15", "2025-07-15", "2025-10-15", "2026-01-15"]
+        )
+        self.add_groups(RETENTION_USER)
+        partner.retention_account_manager_id = self.env.user
+        Cockpit = self.env["retention.cockpit"].with_context(lang="en_US")
+
+        def item(cockpit):
+            data = cockpit.get_cockpit_data()
+            return next(i for i in data["reengage"] if i["partner_id"] == partner.id)
+
+        line = item(Cockpit)
+        # the rhythm, not the main reason; every 92 days, invoiced 151 days ago
+        self.assertEqual(line["reason"], "buys every ~3 months, last invoice 5 months ago")
+        self.assertEqual((line["date"], line["date_label"]), ("2026-04-17", "04/17/2026"))
+        self.env["res.lang"]._activate_lang("uz_UZ")
+        self.assertEqual(item(Cockpit.with_context(lang="uz_UZ"))["date_label"], "17.04.2026")
+
     def test_monthly_buyer_on_time_is_not_overdue(self):
         partner = self.customer_invoiced_on(
             "Monthly Ltd", ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]

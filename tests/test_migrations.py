@@ -2,11 +2,14 @@
 runs them after loading these sources, so they must not call methods since renamed (they use
 frozen SQL, or the module's rebuild entry points on purpose)."""
 
+from datetime import date
 from pathlib import Path
+
+from freezegun import freeze_time
 
 from odoo.tests import TransactionCase, tagged
 
-from .common import RetentionCase, load_source
+from .common import TODAY, RetentionCase, load_source
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -67,3 +70,64 @@ class TestFormerFieldName(TransactionCase):
                 self.assertTrue(customer[name])
                 self.assertIn(customer, Partner.search([(name, "=", True)]))
                 self.assertNotIn(customer, Partner.search([(name, "=", False)]))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestHealthHistoryUpgrade(RetentionCase):
+    """18.0.1.4.0 (issue #18): a database upgraded from a release without health history gets
+    it: the companies whose snapshots hold no factor score are rebuilt by the backfill."""
+
+    SCORES = (
+        "health_score, recency_score, trend_score, payment_score, engagement_score, "
+        "satisfaction_score, delivery_score"
+    )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.make_late_payer(cls.customer)
+        cls.env["retention.snapshot"]._backfill(cls.company)
+
+    def history(self):
+        """{month: (health, factor scores...)} of the customer's closed months."""
+        self.env.cr.execute(
+            f"SELECT month, {self.SCORES} FROM retention_snapshot "
+            "WHERE partner_id = %s AND company_id = %s AND month < %s ORDER BY month",
+            [self.customer.id, self.company.id, date(2026, 6, 1)],
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def migrate(self):
+        load_step("18.0.1.4.0", "post-snapshot_stages").migrate(self.env.cr, "18.0.1.3.0")
+        load_step("18.0.1.4.0", "post-snapshot_stages_history").migrate(self.env.cr, "18.0.1.3.0")
+        self.env["retention.snapshot"].invalidate_model()
+        self.env["retention.snapshot.job"].invalidate_model()
+
+    def test_snapshots_without_health_get_their_history(self):
+        expected = self.history()
+        self.assertEqual(len(expected), 7, "November to May")
+        self.assertTrue(all(scores[0] is not None for scores in expected.values()))
+        # an older release's snapshots: no health for the closed months, no factor columns
+        sets = ", ".join(f"{column} = NULL" for column in self.SCORES.split(", "))
+        self.env.cr.execute(f"UPDATE retention_snapshot SET {sets}")
+        self.assertTrue(all(set(scores) == {None} for scores in self.history().values()))
+        self.migrate()
+        self.assertEqual(self.history(), expected)
+        # rebuilt and stamped done: nothing left for the daily job
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM retention_snapshot_job WHERE company_id = %s AND done_on IS NULL",
+            [self.company.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertTrue(self.customer._retention_why_moved(date(2025, 12, 1), date(2026, 2, 1)))
+
+    def test_a_company_with_history_is_left_as_it_is(self):
+        # a marker the backfill would overwrite: the history is there, nothing is rebuilt
+        self.env.cr.execute(
+            "UPDATE retention_snapshot SET health_score = 7 WHERE partner_id = %s "
+            "AND month = '2026-01-01'",
+            [self.customer.id],
+        )
+        load_step("18.0.1.4.0", "post-snapshot_stages_history").migrate(self.env.cr, "18.0.1.3.0")
+        self.assertEqual(self.history()[date(2026, 1, 1)][0], 7)

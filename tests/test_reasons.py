@@ -11,6 +11,7 @@ from odoo.addons.customer_retention.engine.health import (
 from odoo.addons.customer_retention.models.profile.retention_reason_text import (
     factor_change_text,
     reason_text,
+    rhythm_text,
 )
 
 from .test_health_engine import RULES, TODAY, days_ago
@@ -62,6 +63,20 @@ class TestReasonEngine(BaseCase):
     def test_healthy_customer_has_no_reason(self):
         facts = customer(300, 5, 10, 3)
         self.assertIsNone(main_reason(facts))
+
+    def test_mild_factor_is_no_reason(self):
+        # full marks but for a latest feedback of 90/100: it costs points, but it is no risk
+        facts = customer(300, 5, 10, 3, satisfaction=90)
+        evaluation = health.evaluate(facts, DEFAULT_WEIGHTS, RULES, TODAY)
+        satisfaction = next(f for f in evaluation.factors if f.name == "satisfaction")
+        self.assertGreaterEqual(reasons.lost_points(satisfaction), reasons.MIN_LOST_POINTS)
+        self.assertIsNone(main_reason(facts))
+        # a bad answer is one
+        facts = customer(300, 5, 10, 3, satisfaction=40)
+        self.assertEqual(main_reason(facts), ("satisfaction", "low_feedback", {"score": 40}))
+        # a mild factor costing more gives way to a real one costing less
+        facts = customer(300, 5, 10, 100, satisfaction=75)
+        self.assertEqual(main_reason(facts)[:2], ("engagement", "no_contact"))
 
     def test_delivery_reason_names_the_worst_project(self):
         facts = CustomerFacts(
@@ -130,6 +145,14 @@ class TestReasonText(TransactionCase):
             reason_text(self.env, "no_contact", {"days": 75}), "no contact for 75 days"
         )
         self.assertEqual(reason_text(self.env, "unknown", {}), "")
+
+    def test_rhythm_in_words(self):
+        self.assertEqual(
+            rhythm_text(self.env, 92, 151), "buys every ~3 months, last invoice 5 months ago"
+        )
+        self.assertEqual(
+            rhythm_text(self.env, 31, 40), "buys every ~31 days, last invoice 40 days ago"
+        )
 
     def test_change_line(self):
         self.assertEqual(

@@ -11,6 +11,7 @@
 # that run); ALWAYS_CHECKED applies to every upgrade.
 import json
 import os
+from datetime import date
 
 KEPT = (
     "retention.review",
@@ -154,18 +155,47 @@ def check_snapshot_factor_columns(environment, before):
 
 def check_snapshot_stages_due(environment, before):
     """Issue #16: a snapshot month's stage follows the stage rules in days: every month with
-    snapshots is due for a rebuild by the daily job."""
+    snapshots is due for a rebuild by the daily job, or was rebuilt by the upgrade itself (the
+    health history step backfills the companies without history: stamped done today)."""
     environment.cr.execute(
         """
         SELECT COUNT(DISTINCT (s.company_id, s.month))
           FROM retention_snapshot s
          WHERE NOT EXISTS (SELECT 1 FROM retention_snapshot_job j
                             WHERE j.company_id = s.company_id AND j.month = s.month
-                              AND j.done_on IS NULL)
+                              AND (j.done_on IS NULL OR j.done_on >= CURRENT_DATE - 1))
         """
     )
     left = environment.cr.fetchone()[0]
-    return [f"{left} snapshot months not marked for a rebuild"] if left else []
+    return [f"{left} snapshot months neither rebuilt nor marked for a rebuild"] if left else []
+
+
+def check_health_history_built(environment, before):
+    """Issue #18: the upgraded database has its health history: every closed month of the
+    history window that has snapshots has health and factor scores (the demo's companies had
+    none before: the previous release stored no factor score)."""
+    problems = []
+    Snapshot = environment["retention.snapshot"]
+    today = environment.cr.now().date()
+    for company in environment["res.company"].search([]):
+        months = Snapshot._history_months(company, date(1900, 1, 1), today)
+        if not months:
+            continue
+        environment.cr.execute(
+            """
+            SELECT month, COUNT(*) FILTER (WHERE health_score IS NOT NULL
+                                             AND recency_score IS NOT NULL)
+              FROM retention_snapshot
+             WHERE company_id = %s AND month = ANY(%s::date[])
+             GROUP BY month HAVING COUNT(*) FILTER (WHERE health_score IS NOT NULL
+                                                      AND recency_score IS NOT NULL) = 0
+            """,
+            [company.id, months],
+        )
+        empty = [str(row[0]) for row in environment.cr.fetchall()]
+        if empty:
+            problems.append(f"{company.name}: no health history for {', '.join(empty)}")
+    return problems
 
 
 #: per release: functions(env) run on the previous release before counting (data that
@@ -176,7 +206,11 @@ PREPARE = {
 #: per release: functions(env, before) -> [problem, ...] run after the upgrade
 MIGRATION_CHECKS = {
     "18.0.1.3.0": [check_followup_filters, check_feedback_tokens],
-    "18.0.1.4.0": [check_snapshot_factor_columns, check_snapshot_stages_due],
+    "18.0.1.4.0": [
+        check_snapshot_factor_columns,
+        check_snapshot_stages_due,
+        check_health_history_built,
+    ],
 }
 ALWAYS_CHECKED = [check_analytics_kept]
 

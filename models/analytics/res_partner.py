@@ -46,6 +46,24 @@ class ResPartner(models.Model):
             lines = partner._retention_why_moved(*months[-2:]) if len(months) >= 2 else []
             partner.retention_health_moved = partner._retention_moved_html(lines, months[-2:])
 
+    def action_retention_compare_months(self):
+        """The *Compare months* dialog: why the score moved between any two months."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_retention.retention_health_compare_action"
+        )
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    @api.model
+    def _retention_history_window(self):
+        """``(first, current)``: the first month of the chart (the company's history setting
+        before the current month, 24 by default) and the current month, first days."""
+        current = fields.Date.context_today(self).replace(day=1)
+        months = self.env.company.retention_history_months or 24
+        return current - relativedelta(months=months), current
+
     def _retention_health_months(self):
         """``[(month, health)]`` of the company's history window, from the snapshots (health
         None where the month has no score), then the live score of the running month."""
@@ -54,9 +72,7 @@ class ResPartner(models.Model):
         partner = self._origin or self
         if not partner.id:
             return []
-        today = fields.Date.context_today(self)
-        current = today.replace(day=1)
-        first = current - relativedelta(months=company.retention_history_months or 24)
+        first, current = self._retention_history_window()
         # the customer is readable (self); its snapshots are read for this company only, in
         # SQL: an Integer read through the ORM turns a month without a score into 0
         self.env["retention.snapshot"].flush_model()

@@ -7,6 +7,7 @@ from . import retention_churn_reason
 from . import retention_risk
 from . import res_partner
 from . import retention_followup_action
+from . import retention_followup_rule
 from . import retention_profile_builder
 from . import retention_feedback
 from . import retention_dashboard

@@ -4,8 +4,10 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import format_date
 
 from ..profile.res_partner import MONEY_GROUPS
+from ..profile.retention_reason_text import rhythm_text
 from .retention_risk import CLOSED_STATES
 
 #: Renewals this many days ahead are on the list.
@@ -45,7 +47,7 @@ class RetentionCockpit(models.AbstractModel):
             "at_risk": self._at_risk(user),
             "reviews": self._reviews(user, today),
             "renewals": self._renewals(user, today),
-            "reengage": self._reengage(user),
+            "reengage": self._reengage(user, today),
             "risk_cases": self._risk_cases(user, today),
             "activities": self._activities(user, today),
         }
@@ -113,6 +115,14 @@ class RetentionCockpit(models.AbstractModel):
             "context": context,
         }
 
+    @api.model
+    def _dated(self, day):
+        """An item's date: ``date`` (ISO, for clients) and ``date_label`` (in the reader's
+        language and date format, as shown)."""
+        if not day:
+            return {"date": False, "date_label": ""}
+        return {"date": fields.Date.to_string(day), "date_label": format_date(self.env, day)}
+
     def _customers_domain(self, user):
         return [("retention_account_manager_id", "=", user.id), ("is_company", "=", True)]
 
@@ -157,7 +167,7 @@ class RetentionCockpit(models.AbstractModel):
                 "id": r.id,
                 "partner_id": r.partner_id.id,
                 "name": r.partner_id.display_name,
-                "date": fields.Date.to_string(r.date_planned),
+                **self._dated(r.date_planned),
                 "overdue": r.date_planned < today,
             }
             for r in reviews
@@ -185,7 +195,7 @@ class RetentionCockpit(models.AbstractModel):
                 "name": p.display_name,
                 "model": "res.partner",
                 "res_id": p.id,
-                "date": fields.Date.to_string(p.retention_renewal_date),
+                **self._dated(p.retention_renewal_date),
             }
             for p in partners
         ] + [
@@ -194,28 +204,37 @@ class RetentionCockpit(models.AbstractModel):
                 "name": p.display_name,
                 "model": "project.project",
                 "res_id": p.id,
-                "date": fields.Date.to_string(p.retention_renewal_date),
+                **self._dated(p.retention_renewal_date),
             }
             for p in projects
         ]
         return sorted(items, key=lambda item: (item["date"], item["name"]))[:LIST_LIMIT]
 
     @api.model
-    def _reengage(self, user):
+    def _reengage(self, user, today):
+        """Customers whose next invoice by their own rhythm is late; the reason is the rhythm
+        ("buys every ~3 months, last invoice 5 months ago"), the date the expected invoice."""
         partners = self.env["res.partner"].search(
             self._customers_domain(user) + [("retention_reengage_overdue", "=", True)],
             order="retention_expected_invoice_date, id",
             limit=LIST_LIMIT,
         )
-        return [
-            {
-                "partner_id": p.id,
-                "name": p.display_name,
-                "date": fields.Date.to_string(p.retention_expected_invoice_date),
-                "reason": p.retention_main_reason or "",
-            }
-            for p in partners
-        ]
+        items = []
+        for p in partners:
+            expected, last = p.retention_expected_invoice_date, p.retention_last_invoice_date
+            reason = ""
+            if last:
+                # the expected invoice is the last one plus the customer's rhythm (the builder's)
+                reason = rhythm_text(self.env, (expected - last).days, (today - last).days)
+            items.append(
+                {
+                    "partner_id": p.id,
+                    "name": p.display_name,
+                    **self._dated(expected),
+                    "reason": reason,
+                }
+            )
+        return items
 
     @api.model
     def _risk_cases(self, user, today):
@@ -234,7 +253,7 @@ class RetentionCockpit(models.AbstractModel):
                 "kind": c.kind,
                 "kind_label": kinds[c.kind],
                 "state": states[c.state],
-                "date": fields.Date.to_string(c.date_next) if c.date_next else False,
+                **self._dated(c.date_next),
                 "overdue": bool(c.date_next and c.date_next < today),
                 "reason": c.reason_id.name or "",
             }
@@ -267,7 +286,7 @@ class RetentionCockpit(models.AbstractModel):
                 "record": a.res_name,
                 "model": a.res_model,
                 "res_id": a.res_id,
-                "date": fields.Date.to_string(a.date_deadline),
+                **self._dated(a.date_deadline),
                 "overdue": a.date_deadline < today,
             }
             for a in activities
@@ -300,7 +319,7 @@ class RetentionCockpit(models.AbstractModel):
                     base,
                     item["partner_id"],
                     item["name"],
-                    item.get("reason") or item.get("date") or "",
+                    item.get("reason") or item.get("date_label") or "",
                 )
                 for item in items
             )

@@ -7,6 +7,10 @@ class RetentionFeedback(models.Model):
 
     _inherit = "retention.feedback"
 
+    origin = fields.Selection(
+        selection_add=[("detractor_case", "Detractor Case")],
+        ondelete={"detractor_case": "set default"},
+    )
     risk_id = fields.Many2one(
         "retention.risk", string="Detractor Case", readonly=True, copy=False, index="btree_not_null"
     )

@@ -1,9 +1,15 @@
 from odoo import fields, models
 from odoo.exceptions import ValidationError
 
+from ..feedback.retention_followup_action import FEEDBACK_ORIGINS
+
+# a detractor case (trigger "N days after a detractor case is resolved"): ask again
+FEEDBACK_ORIGINS["retention.risk"] = "detractor_case"
+
 
 class RetentionFollowupAction(models.Model):
-    """What the cockpit adds to follow-up rules: an action that opens a risk case."""
+    """What the cockpit adds to follow-up rules: an action that opens a risk case, and the
+    feedback request after a detractor case (to the contact who answered)."""
 
     _inherit = "retention.followup.action"
 
@@ -26,6 +32,12 @@ class RetentionFollowupAction(models.Model):
                 )
             )
         return super()._check_fits_model(model, model_name)
+
+    def _feedback_recipient(self, record, customer):
+        if record._name == "retention.risk":
+            # the contact who answered as a detractor (unless deleted since), else the customer
+            return record.feedback_id.contact_id or record.partner_id or customer
+        return super()._feedback_recipient(record, customer)
 
     def _execute(self, record, customer, today):
         if self.action_type != "risk":

@@ -60,13 +60,18 @@ class RetentionFollowupAction(models.Model):
             return self._execute_feedback(record, customer)
         return super()._execute(record, customer, today)
 
+    def _feedback_recipient(self, record, customer):
+        """Hook: who is asked for feedback about ``record``: the customer itself, else the
+        record's customer contact, else the customer (the emailable contact is looked up)."""
+        return record if record._name == "res.partner" else record.partner_id or customer
+
     def _execute_feedback(self, record, customer):
         """A feedback request to the project's or review's customer contact (or the
         customer's), emailed at once."""
         origin = FEEDBACK_ORIGINS.get(record._name)
         if not origin:
             raise UserError(self.env._("Feedback cannot be requested from this kind of record."))
-        partner = record if record._name == "res.partner" else record.partner_id or customer
+        partner = self._feedback_recipient(record, customer)
         feedback = self.env["retention.feedback"]._request(
             partner,
             kind=self.feedback_kind,

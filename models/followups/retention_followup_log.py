@@ -99,6 +99,7 @@ class RetentionFollowupLog(models.Model):
             ("res.partner", self.env._("Customer")),
             ("retention.review", self.env._("Account Review")),
             ("retention.feedback", self.env._("Feedback")),
+            ("retention.risk", self.env._("Risk Case")),
         ]
 
     @api.depends_context("uid")

@@ -1,5 +1,11 @@
 """The words of engine/reasons.py's codes, in the reader's language: written once, used by the
-customers list and cockpit (the main reason) and the health chart (why it moved)."""
+customers list and cockpit (the main reason, the buying rhythm) and the health chart (why it
+moved)."""
+
+#: Days in an average month, for rhythms and ages said in months.
+MONTH_DAYS = 30.44
+#: Rhythms and ages shorter than this many days are said in days, longer ones in months.
+DAYS_SAID_UNTIL = 60
 
 
 def reason_text(env, code, params):
@@ -46,3 +52,18 @@ def factor_change_text(env, factor, delta, reason=None):
             reason=reason_text(env, *reason),
         )
     return env._("%(factor)s %(change)s", factor=label, change=change)
+
+
+def rhythm_text(env, rhythm_days, days_since):
+    """A customer's buying rhythm and its last invoice in words, for the re-engage list:
+    ``buys every ~3 months, last invoice 5 months ago``."""
+    _ = env._
+    if rhythm_days < DAYS_SAID_UNTIL:
+        rhythm = _("every ~%(days)s days", days=rhythm_days)
+    else:
+        rhythm = _("every ~%(months)s months", months=round(rhythm_days / MONTH_DAYS))
+    if days_since < DAYS_SAID_UNTIL:
+        ago = _("%(days)s days ago", days=days_since)
+    else:
+        ago = _("%(months)s months ago", months=round(days_since / MONTH_DAYS))
+    return _("buys %(rhythm)s, last invoice %(ago)s", rhythm=rhythm, ago=ago)

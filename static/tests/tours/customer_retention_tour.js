@@ -5,16 +5,16 @@ import { openRetentionApp } from "@customer_retention/../tests/tours/retention_t
 
 /**
  * The Customers screen: kanban by stage, list with the "At Risk" filter,
- * then the partner's Retention tab explaining the health score.
+ * then the partner's Retention tab explaining the health score, its history and Compare months.
  */
 registry.category("web_tour.tours").add("customer_retention_customers_tour", {
     url: "/odoo",
     steps: () => [
         ...openRetentionApp(),
         {
-            content: "The app opens on its dashboard: go to the customers",
+            content: "Go to the customers",
             trigger:
-                '.o_retention_dashboard .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"], .o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"]',
+                '.o_main_navbar [data-menu-xmlid="customer_retention.customer_retention_menu_customers"]',
             run: "click",
         },
         {
@@ -84,6 +84,28 @@ registry.category("web_tour.tours").add("customer_retention_customers_tour", {
         {
             content: "Why it moved between the last two months",
             trigger: '.o_retention_health_moved:contains("From"):has(li)',
+        },
+        {
+            content: "Compare other months",
+            trigger: 'button[name="action_retention_compare_months"]',
+            run: "click",
+        },
+        {
+            content: "The dialog lists the months with a score, the last two chosen",
+            trigger: '.modal .o_field_widget[name="month_from"] select:has(option:contains("20"))',
+        },
+        {
+            content: "and says why the score moved between them",
+            trigger: '.modal .o_retention_health_moved:contains("From"):has(li)',
+        },
+        {
+            content: "Close the dialog",
+            trigger: '.modal .modal-footer button:contains("Close")',
+            run: "click",
+        },
+        {
+            content: "Back on the customer",
+            trigger: 'body:not(:has(.modal)) .o_retention_health_history',
         },
     ],
 });

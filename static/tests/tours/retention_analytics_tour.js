@@ -2,18 +2,18 @@
 
 import { registry } from "@web/core/registry";
 import {
-    openRetentionApp,
+    openRetentionDashboard,
     openRetentionMenu,
 } from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
- * The Retention app opens on its dashboard; a headline figure opens the customers behind it;
+ * The Retention dashboard (Retention > Dashboard); a headline figure opens the customers behind it;
  * the Cohorts analysis shows cohorts by month of first invoice.
  */
 registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
     url: "/odoo",
     steps: () => [
-        ...openRetentionApp(),
+        ...openRetentionDashboard(),
         {
             content: "The dashboard shows the headline figures",
             trigger: ".o_retention_dashboard .o_retention_kpi_customer_retention_rate .o_retention_kpi_value",
@@ -78,7 +78,7 @@ registry.category("web_tour.tours").add("customer_retention_analytics_tour", {
 registry.category("web_tour.tours").add("customer_retention_dashboard_no_money_tour", {
     url: "/odoo",
     steps: () => [
-        ...openRetentionApp(),
+        ...openRetentionDashboard(),
         {
             content: "The at-risk panel is shown, named for customers, not revenue",
             trigger: '.o_retention_at_risk .card-header:contains("Customers at risk")',

@@ -1,8 +1,10 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { openRetentionMenu } from "@customer_retention/../tests/tours/retention_tour_utils";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import {
+    openRetentionApp,
+    openRetentionMenu,
+} from "@customer_retention/../tests/tours/retention_tour_utils";
 
 /**
  * Score Check: the verdict, the churn rate by band (a band opens its customer-months), the AUC
@@ -12,15 +14,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("customer_retention_score_check_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Retention app",
-            trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
-            run: "click",
-        },
-        {
-            trigger: ".o_retention_dashboard",
-        },
+        ...openRetentionApp(),
         ...openRetentionMenu("customer_retention_menu_analysis", "retention_backtest_menu"),
         {
             content: "The verdict compares the low and the high scores",

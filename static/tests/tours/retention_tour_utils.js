@@ -5,7 +5,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
  * The steps every back-office tour of the module starts with: from the home menu, open the
- * Retention app (it opens on its dashboard).
+ * Retention app (it opens on My Customers, the account manager's cockpit).
  */
 export function openRetentionApp() {
     return [
@@ -14,6 +14,28 @@ export function openRetentionApp() {
             content: "Open the Retention app",
             trigger: '.o_app[data-menu-xmlid="customer_retention.customer_retention_menu_root"]',
             run: "click",
+        },
+        {
+            content: "The app opens on My Customers",
+            trigger: ".o_retention_cockpit",
+        },
+    ];
+}
+
+/**
+ * Open the Retention app, then its dashboard (Retention > Dashboard).
+ */
+export function openRetentionDashboard() {
+    return [
+        ...openRetentionApp(),
+        {
+            content: "Open the dashboard",
+            trigger: '.o_main_navbar [data-menu-xmlid="customer_retention.retention_dashboard_menu"]',
+            run: "click",
+        },
+        {
+            content: "The dashboard is shown",
+            trigger: ".o_retention_dashboard",
         },
     ];
 }
