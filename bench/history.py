@@ -41,7 +41,8 @@ class History:
         history window (24 by default), as of each month's end: _fill_history, each company
         committed. Memory: the process's size after each month."""
         rss = []
-        fill_health = type(self.snapshots)._fill_health
+        cls = type(self.snapshots)
+        fill_health, own = cls._fill_health, cls.__dict__.get("_fill_health")
 
         def fill_and_watch(model, *args, **kwargs):
             written = fill_health(model, *args, **kwargs)
@@ -50,7 +51,7 @@ class History:
 
         current = self.today.replace(day=1)
         months = written = 0
-        type(self.snapshots)._fill_health = fill_and_watch
+        cls._fill_health = fill_and_watch
         try:
             with Measure(self.cr) as m:
                 for company in self.companies:
@@ -59,7 +60,10 @@ class History:
                     written += self.snapshots._fill_history(company, first, current)
                     self.cr.commit()
         finally:
-            del type(self.snapshots)._fill_health
+            if own is None:
+                del cls._fill_health
+            else:
+                cls._fill_health = own
         growth = (rss[-1] - rss[0]) if rss else 0
         flat = growth < FLAT_GROWTH_MB
         if not flat:
@@ -115,8 +119,8 @@ class History:
                 m,
                 f"<= {DAILY_TARGET} s",
                 m.wall <= DAILY_TARGET,
-                f"{months} (company, month) rebuilt in {calls} job call(s), then their metric "
-                f"rows; steps: {steps.summary()}; the profile's daily recompute is path 1b",
+                f"{months} (company, month) rebuilt in {calls} job call(s), then the metric "
+                f"rows of their periods and the cohort cells; steps: {steps.summary()}; the profile's daily recompute is path 1b",
             )
         )
 

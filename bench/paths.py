@@ -385,6 +385,7 @@ class Bench:
         )
         count, partners, first, last, scored = self.cr.fetchone()
         periods = fetch_value(self.cr, "SELECT COUNT(*) FROM retention_metric_period")
+        cells = fetch_value(self.cr, "SELECT COUNT(*) FROM retention_cohort_period")
         if not count:
             self.failures.append("analytics backfill: no snapshot written")
         # the health history is a path of its own (issue #18): its time is taken out of 6a's
@@ -397,7 +398,8 @@ class Bench:
             "<= 120 s",
             m.wall - history_wall <= 120,
             f"{count:,} monthly snapshots of {partners:,} customers, {first} to {last}, "
-            f"then {periods:,} rows of the metric report (month, quarter, year periods); "
+            f"then {periods:,} rows of the metric report (month, quarter, year periods) and "
+            f"{cells:,} cells of the cohort report; "
             f"_backfill() in all: {m.wall:.2f} s, {m.queries:,} queries; steps: "
             f"{steps.summary()}",
         )

@@ -112,14 +112,15 @@ class Screens:
         self.bench = bench
         # the count of a list is taken even when its page is not full (Odoo skips it then):
         # the same count query for 80 and 400 rows at any size, as for full pages
-        self.env = bench.admin_env().with_context(force_search_count=True)
+        admin = bench.admin_env()
+        self.env = admin(context=dict(admin.context, force_search_count=True))
         self.cr = bench.cr
         self.today = bench.today
 
     def run(self):
         self.customers_kanban()
-        self.customers_list("retention_health_score ASC", "health, worst first")
-        self.customers_list("retention_revenue_12m DESC", "12-month revenue, highest first")
+        self.customers_list("S2a", "retention_health_score ASC", "health, worst first")
+        self.customers_list("S2b", "retention_revenue_12m DESC", "12-month revenue, highest first")
         self.customer_form()
         for period in ("month", "quarter", "year"):
             self.dashboard(period)
@@ -227,7 +228,7 @@ class Screens:
 
         self._paged("S1b. Customers kanban, a column's next page", next_page, KANBAN_LIMIT)
 
-    def customers_list(self, order, label):
+    def customers_list(self, path, order, label):
         partners = self.env["res.partner"]
         view = self.env.ref("customer_retention.res_partner_view_list_retention")
         spec, _arch = view_spec(partners, "list", view.id)
@@ -239,7 +240,7 @@ class Screens:
             )
             return len(page["records"]), f"{page['length']:,} customers, {len(spec)} fields"
 
-        self._paged(f"S2. Customers list by {label}", load, LIST_LIMIT)
+        self._paged(f"{path}. Customers list by {label}", load, LIST_LIMIT)
 
     def customer_form(self):
         """A customer's form (the action's form view, with the Retention tab and its health
