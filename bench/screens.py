@@ -21,14 +21,8 @@ SCREEN_TARGET, DASHBOARD_TARGET = 1.0, 2.0
 #: What widgets add to a record's specification (their fieldDependencies / relatedFields in
 #: the web client); the others need only the field itself.
 WIDGET_DEPENDENCIES = {
-    "list_activity": (
-        "activity_exception_decoration",
-        "activity_exception_icon",
-        "activity_state",
-        "activity_summary",
-        "activity_type_icon",
-        "activity_type_id",
-    ),
+    "list_activity": "activity_exception_decoration activity_exception_icon activity_state "
+    "activity_summary activity_type_icon activity_type_id".split(),
 }
 TAGS_WIDGETS = ("many2many_tags", "many2many_tags_avatar", "many2many_avatar_user")
 SUBVIEW_TAGS = ("list", "kanban")

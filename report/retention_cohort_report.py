@@ -2,6 +2,10 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..models.profile.res_partner import MONEY_GROUPS
+from .stored_rows import create_rows_table, customer_rows_from, replace_rows
+
+#: The table of the report's stored cells.
+CELL_TABLE = "retention_cohort_period"
 
 COHORT_HELP = (
     "Customers grouped by the month (or quarter) of their first invoice: one row per customer "
@@ -107,15 +111,12 @@ class RetentionCohortReport(models.Model):
         deriving every period of every customer from millions of snapshots at each of its
         read_group calls (3.5 s at 100,000 customers, issue #21). No foreign keys, like the
         snapshots (bulk writes); customers with invoices cannot be deleted."""
-        self.env.cr.execute(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS retention_cohort_period (%s)",
-                SQL(", ".join(f"{name} {sql_type}" for name, sql_type in self._cell_columns())),
-            )
-        )
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS retention_cohort_period_company_granularity_idx "
-            "ON retention_cohort_period (company_id, granularity)"
+        create_rows_table(
+            self.env.cr,
+            CELL_TABLE,
+            self._cell_columns(),
+            "retention_cohort_period_company_granularity_idx",
+            ["company_id", "granularity"],
         )
 
     @api.model
@@ -123,20 +124,13 @@ class RetentionCohortReport(models.Model):
         """Recompute this company's cells from its snapshots (a cohort's size and first
         revenue depend on all its members, the running period changes every day): one DELETE
         and one INSERT. Returns the number of rows."""
-        self.env["retention.snapshot"].flush_model()
-        self.env.cr.execute("SET LOCAL jit = off")
-        self.env.cr.execute("SET LOCAL work_mem = '256MB'")
-        self.env.cr.execute(
-            SQL("DELETE FROM retention_cohort_period WHERE company_id = %s", company.id)
+        written = replace_rows(
+            self.env,
+            CELL_TABLE,
+            self._cell_columns(),
+            SQL("company_id = %s", company.id),
+            self._cohort_query(fields.Date.context_today(self), company.id),
         )
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO retention_cohort_period (%s) %s",
-                SQL(", ".join(name for name, _sql_type in self._cell_columns())),
-                self._cohort_query(fields.Date.context_today(self), company.id),
-            )
-        )
-        written = self.env.cr.rowcount
         self.invalidate_model()
         return written
 
@@ -157,13 +151,7 @@ class RetentionCohortReport(models.Model):
 
     @api.model
     def _from(self):
-        return SQL(
-            """
-              FROM retention_cohort_period s
-              LEFT JOIN res_company co ON co.id = s.company_id
-              LEFT JOIN res_partner p ON p.id = s.partner_id
-            """
-        )
+        return customer_rows_from(CELL_TABLE, "s", "co")
 
     @api.model
     def _where(self):
