@@ -63,9 +63,10 @@ class TestCohortStorage(RetentionAnalyticsCase):
         self.assertEqual(
             self.cells(newcomer),
             {
-                # alone in its cohort, period 0: active and invoiced
+                # period 0: active and invoiced; alone in the June cohort, with F (first
+                # invoiced in May) in the second quarter's
                 (newcomer.id, "month", june): (0, 1, 100.0, 100.0, 700),
-                (newcomer.id, "quarter", april): (0, 1, 100.0, 100.0, 700),
+                (newcomer.id, "quarter", april): (0, 2, 100.0, 100.0, 700),
             },
         )
 
