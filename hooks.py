@@ -46,18 +46,21 @@ def _remove_job_parameters(env):
 
 
 def _remove_indexes(env):
-    """The indexes the module added to Odoo's tables (account_move, mail_message)."""
+    """The indexes the module added to Odoo's tables (account_move, mail_message,
+    project_update)."""
     from .models.profile.account_move import RETENTION_MOVE_INDEXES
     from .models.profile.mail_message import RETENTION_CONTACT_INDEXES, RETENTION_MESSAGE_INDEX
+    from .models.profile.project_update import RETENTION_UPDATE_INDEX
 
-    for name in [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX, *RETENTION_CONTACT_INDEXES]:
+    indexes = [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX, *RETENTION_CONTACT_INDEXES]
+    for name in [*indexes, RETENTION_UPDATE_INDEX]:
         env.cr.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def _remove_tables(env):
-    """The stored rows of the metric report: the report model reads them through a query, so
-    Odoo does not know the table is the module's."""
-    env.cr.execute("DROP TABLE IF EXISTS retention_metric_period")
+    """The stored rows of the metric and cohort reports: the report models read them through a
+    query, so Odoo does not know the tables are the module's."""
+    env.cr.execute("DROP TABLE IF EXISTS retention_metric_period, retention_cohort_period")
 
 
 def _remove_activities_of_our_types(env):

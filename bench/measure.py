@@ -41,6 +41,11 @@ def _current_rss_kb():
     return int(_proc_value("/proc/self/status", r"VmRSS:\s+(\d+)") or 0)
 
 
+def current_rss_mb():
+    """Resident set size of this process now, in MB."""
+    return _current_rss_kb() / 1024
+
+
 class Measure:
     """Wall time, SQL queries sent by a cursor, and peak RSS of this process over a block.
 

@@ -37,8 +37,10 @@ from odoo import fields
 from database import clone_database, database_exists, drop_database, install_database
 from dataset import DataBuilder
 from explain import explain_heavy_queries
+from history import History
 from measure import log, machine_description, print_table
 from paths import Bench
+from screens import Screens
 from yardstick import check_generated_data
 
 DEFAULT_DB = "customer_retention_bench"
@@ -113,6 +115,12 @@ def parse_args(argv):
     parser.add_argument(
         "--skip", default="", help="development: comma-separated paths not to run (naive, list...)"
     )
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        help="health history window of every company (retention_history_months, default "
+        "the company's: 24) for paths 6a and 6c; fewer months to measure the cost of one",
+    )
     parser.add_argument("--log-level", default="warn")
     args = parser.parse_args(argv)  # fmt: skip
     if args.smoke:
@@ -180,9 +188,12 @@ def run_paths(bench, data, args):
         ("incremental", "path 2: incremental refresh", partial(incremental, bench, data, args)),
         ("list", "path 5: customers list", bench.customers_list),
         ("analytics", "path 6a: analytics backfill", bench.analytics_backfill),
+        ("history", "paths 6c-6e: health history, daily snapshot job, back-test",
+         lambda: History(bench).run()),
         ("followups", "path 6b: follow-up processing", bench.followups),
         ("dashboard", "path 7: dashboard", bench.dashboard),
         ("cockpit", "path 8: cockpit of an account manager (2,000 customers)", bench.cockpit),
+        ("screens", "paths S1-S7: screens as the web client loads them", lambda: Screens(bench).run()),
     ):  # fmt: skip
         if name not in skip:
             log(message)
@@ -235,6 +246,9 @@ def main(argv=None):
             data = DataBuilder(env, args.customers, args.invoices, args.seed, today)
             bench = Bench(env, args, today)
             prepare_data(data, bench, args)
+            if args.history_months is not None:
+                env["res.company"].search([]).retention_history_months = args.history_months
+                cr.commit()
             cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
             print(f"database size: {cr.fetchone()[0]}")
             run_paths(bench, data, args)

@@ -5,6 +5,10 @@ from odoo.tools import SQL
 
 from ..models.field_kinds import column
 from ..models.profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
+from .stored_rows import create_rows_table, customer_rows_from, replace_rows
+
+#: The table of the report's stored rows.
+PERIOD_TABLE = "retention_metric_period"
 
 
 def money_column(string, help_text):
@@ -173,13 +177,7 @@ class RetentionMetricReport(models.Model):
 
     @api.model
     def _from(self):
-        return SQL(
-            """
-              FROM retention_metric_period m
-              LEFT JOIN res_company c ON c.id = m.company_id
-              LEFT JOIN res_partner p ON p.id = m.partner_id
-            """
-        )
+        return customer_rows_from(PERIOD_TABLE, "m", "c")
 
     @api.model
     def _where(self):
@@ -192,15 +190,12 @@ class RetentionMetricReport(models.Model):
         deriving every period of every customer from millions of snapshots at each read. No
         foreign keys, like the snapshots (bulk writes); customers with invoices cannot be
         deleted."""
-        self.env.cr.execute(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS retention_metric_period (%s)",
-                SQL(", ".join(f"{name} {sql_type}" for name, sql_type in self._period_columns())),
-            )
-        )
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS retention_metric_period_company_type_start_idx "
-            "ON retention_metric_period (company_id, period_type, period_start)"
+        create_rows_table(
+            self.env.cr,
+            PERIOD_TABLE,
+            self._period_columns(),
+            "retention_metric_period_company_type_start_idx",
+            ["company_id", "period_type", "period_start"],
         )
 
     @api.model
@@ -209,25 +204,14 @@ class RetentionMetricReport(models.Model):
         first day of a year, so that its quarters and the year are complete) up to the current
         one, from the snapshots: one DELETE and one INSERT. Returns the number of rows."""
         period_from = period_from.replace(month=1, day=1)
-        self.env["retention.snapshot"].flush_model()
-        self.env.cr.execute("SET LOCAL jit = off")
-        self.env.cr.execute("SET LOCAL work_mem = '256MB'")
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM retention_metric_period WHERE company_id = %s AND period_start >= %s",
-                company.id,
-                period_from,
-            )
-        )
         current = fields.Date.context_today(self).replace(day=1)
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO retention_metric_period (%s) %s",
-                SQL(", ".join(name for name, _sql_type in self._period_columns())),
-                self._metric_query(current, company.id, period_from),
-            )
+        written = replace_rows(
+            self.env,
+            PERIOD_TABLE,
+            self._period_columns(),
+            SQL("company_id = %s AND period_start >= %s", company.id, period_from),
+            self._metric_query(current, company.id, period_from),
         )
-        written = self.env.cr.rowcount
         self.invalidate_model()
         return written
 

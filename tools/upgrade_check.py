@@ -200,6 +200,18 @@ def check_health_history_built(environment, before):
 
 #: per release: functions(env) run on the previous release before counting (data that
 #: release's migration must handle)
+def check_cohort_cells_built(environment, before):
+    """Issue #21: the cohort report's cells are stored, built from the snapshots by the
+    migration (the report reads only them)."""
+    environment.cr.execute("SELECT to_regclass('retention_cohort_period')")
+    if environment.cr.fetchone()[0] is None:
+        return ["no table of stored cohort cells"]
+    environment.cr.execute("SELECT COUNT(*) FROM retention_cohort_period")
+    if not environment.cr.fetchone()[0]:
+        return ["no stored cohort cell (the cohort report is empty)"]
+    return []
+
+
 PREPARE = {
     "18.0.1.3.0": [prepare_followup_filters, prepare_feedback_tokens],
 }
@@ -210,6 +222,7 @@ MIGRATION_CHECKS = {
         check_snapshot_factor_columns,
         check_snapshot_stages_due,
         check_health_history_built,
+        check_cohort_cells_built,
     ],
 }
 ALWAYS_CHECKED = [check_analytics_kept]

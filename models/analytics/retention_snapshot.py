@@ -352,7 +352,7 @@ class RetentionSnapshot(models.Model):
                 continue
             rows += self._rebuild(company, month_start(first), current)
             self._fill_history(company, month_start(first), current)
-            self.env["retention.metric.report"].sudo()._rebuild_periods(company, first)
+            self._rebuild_reports(company, first)
             # every month is fresh: nothing for the daily job to redo today
             self.env["retention.snapshot.job"].sudo()._mark_done(
                 company, month_start(first), current
@@ -405,19 +405,17 @@ class RetentionSnapshot(models.Model):
         to, once per company (from January of the earliest such month), committed per
         company."""
         Job = self.env["retention.snapshot.job"].sudo()
-        Report = self.env["retention.metric.report"].sudo()
         for company in self.env["res.company"].sudo().search([]):
             jobs = Job._claim_metrics(company)
             if jobs:
-                Report._rebuild_periods(company, min(jobs.mapped("month")))
+                self._rebuild_reports(company, min(jobs.mapped("month")))
                 jobs._mark_metrics_done()
                 self._job_commit()
 
     @api.model
     def _rebuild_all_metrics(self):
-        """The metric rows of every period of every company, from the snapshots as they are
-        (upgrade from a version that computed them at each read)."""
-        Report = self.env["retention.metric.report"].sudo()
+        """The metric rows of every period and the cohorts' cells of every company, from the
+        snapshots as they are (upgrade from a version that computed them at each read)."""
         self.flush_model()
         for company in self.env["res.company"].sudo().search([]):
             self.env.cr.execute(
@@ -425,7 +423,7 @@ class RetentionSnapshot(models.Model):
             )
             first = self.env.cr.fetchone()[0]
             if first:
-                Report._rebuild_periods(company, first)
+                self._rebuild_reports(company, first)
         self.env.cr.execute(
             "UPDATE retention_snapshot_job SET metrics_done_on = done_on WHERE done_on IS NOT NULL"
         )
@@ -433,11 +431,21 @@ class RetentionSnapshot(models.Model):
         self._analyze_tables()
 
     @api.model
+    def _rebuild_reports(self, company, period_from):
+        """The stored rows of the reports read from the snapshots: the metric rows of the
+        periods from ``period_from`` on, and the cohorts' cells (all of them: a cohort's size
+        and first revenue depend on every member)."""
+        self.env["retention.metric.report"].sudo()._rebuild_periods(company, period_from)
+        self.env["retention.cohort.report"].sudo()._rebuild_cohorts(company)
+
+    @api.model
     def _analyze_tables(self):
         """Fresh statistics after a bulk rebuild: until autovacuum gets to millions of new
         rows, the planner would read the report as if the tables were empty (the month
         dashboard took 4 s instead of under 2 at 100,000 customers)."""
-        self.env.cr.execute("ANALYZE retention_snapshot, retention_metric_period")
+        self.env.cr.execute(
+            "ANALYZE retention_snapshot, retention_metric_period, retention_cohort_period"
+        )
 
     # ------------------------------------------------------------------
     # Health as of past months (issue #18)

@@ -7,6 +7,7 @@ from . import retention_profile_queue
 from . import retention_profile_builder
 from . import res_partner
 from . import project_project
+from . import project_update
 from . import account_move
 from . import mail_message
 from . import retention_reason_text
