@@ -165,6 +165,7 @@ class Checker:
         self.conn = psycopg2.connect(dbname=args.db)
         self.conn.autocommit = True
         self.server = None
+        self.port = None
         self.stderr = None
         self.failures = []
 
@@ -195,9 +196,14 @@ class Checker:
             )
         return probe.returncode == 0
 
-    def start_server(self):
+    def start_server(self, http_required=False):
         http = self.gevent_works()
-        port = self.args.port or free_port()
+        if http_required and not http:
+            raise SystemExit(
+                "gevent must work in the Odoo interpreter to serve HTTP in prefork mode: install"
+                " the pins of requirements-test.txt (zope.interface, zope.event) with it"
+            )
+        port = self.port = self.args.port or free_port()
         cmd = [
             self.args.python,
             odoo_bin(),
@@ -307,26 +313,30 @@ class Checker:
         )
         return sorted({row[0] for row in due}), sorted({row[0] for row in running})
 
+    def wait_settled(self, ids, deadline):
+        """Wait until none of the jobs ``ids`` is due or running, two polls in a row; exits
+        with what is still busy after ``deadline`` (time.monotonic)."""
+        quiet = 0
+        while quiet < 2:
+            if self.server.poll() is not None:
+                raise SystemExit(f"the server died (exit {self.server.returncode})")
+            due, running = self.busy(ids)
+            quiet = quiet + 1 if not due and not running else 0
+            if quiet >= 2:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
+                )
+            time.sleep(self.args.poll)
+
     def run_rounds(self, ids):
         deadline = time.monotonic() + self.args.timeout
         for number in range(1, self.args.rounds + 1):
             round_start = self.value("SELECT now() at time zone 'UTC'")
             self.make_all_due(ids)
             say(f"round {number}/{self.args.rounds}: {len(ids)} jobs of the module made due")
-            quiet = 0
-            while True:
-                if self.server.poll() is not None:
-                    raise SystemExit(f"the server died (exit {self.server.returncode})")
-                due, running = self.busy(ids)
-                # settled: nothing due nor running on two polls in a row
-                quiet = quiet + 1 if not due and not running else 0
-                if quiet >= 2:
-                    break
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
-                    )
-                time.sleep(self.args.poll)
+            self.wait_settled(ids, deadline)
             # lastcall is stored to the second
             missed = self.query(
                 "SELECT cron_name FROM ir_cron WHERE id = ANY(%s)"
