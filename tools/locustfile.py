@@ -77,7 +77,7 @@ class AccountManager(HttpUser):
         self.number = next(_numbers) % LOGINS + 1
         self.login = f"{LOGIN_PREFIX}{self.number:02d}"
         self.uid = None
-        self.context = {}
+        self.odoo_context = {}
         self.customer_ids = []
         self.log_in()
         self.load_views()
@@ -99,7 +99,7 @@ class AccountManager(HttpUser):
             return body.get("result")
 
     def call(self, model, method, args=(), name=None, **kwargs):
-        kwargs.setdefault("context", self.context)
+        kwargs.setdefault("context", self.odoo_context)
         return self.rpc(
             f"/web/dataset/call_kw/{model}/{method}",
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
@@ -113,7 +113,10 @@ class AccountManager(HttpUser):
             "login",
         )
         self.uid = result["uid"]
-        self.context = dict(result["user_context"], allowed_company_ids=[result["company_id"]])
+        self.odoo_context = dict(
+            result["user_context"],
+            allowed_company_ids=[result["user_companies"]["current_company"]],
+        )
 
     def load_views(self):
         """The Customers menu: the action, then its views (once per session, as the web
@@ -244,12 +247,12 @@ class AccountManager(HttpUser):
             [[review_id]],
             name="review: action_open_complete_wizard",
         )
-        context = dict(self.context, **action["context"])
+        context = dict(self.odoo_context, **action["context"])
         spec = {"review_id": {}, "outcome": {}, "notes": {}, "next_steps": {}}
         self.call(
             "retention.review.complete",
             "onchange",
-            [{}, [], spec],
+            [[], {}, [], spec],
             name="review: onchange (dialog)",
             context=context,
         )
@@ -276,7 +279,9 @@ class AccountManager(HttpUser):
         partner_id = self.my_customer()
         if not partner_id:
             return
-        context = dict(self.context, default_res_model="res.partner", default_res_id=partner_id)
+        context = dict(
+            self.odoo_context, default_res_model="res.partner", default_res_id=partner_id
+        )
         activity = self.call(
             "mail.activity",
             "web_save",
@@ -315,7 +320,7 @@ class AccountManager(HttpUser):
                         "message_type": "comment",
                         "subtype_xmlid": "mail.mt_note",
                     },
-                    "context": self.context,
+                    "context": self.odoo_context,
                 },
                 "note: /mail/message/post",
             )

@@ -104,11 +104,15 @@ DUPLICATES = [
             GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1""",
     ),
     (
-        "emails made twice during the run (model, record, subject, recipients, count)",
-        """SELECT m.model, m.res_id, m.subject, mm.email_to, count(*)
+        "emails made twice during the run (model, record, subject, recipients, recipient"
+        " partners, count)",
+        """SELECT m.model, m.res_id, m.subject, mm.email_to,
+                  (SELECT array_agg(r.res_partner_id ORDER BY r.res_partner_id)
+                     FROM mail_mail_res_partner_rel r WHERE r.mail_mail_id = mm.id) AS partners,
+                  count(*)
              FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
             WHERE mm.create_date >= %(start)s
-            GROUP BY 1, 2, 3, 4 HAVING count(*) > 1""",
+            GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1""",
     ),
     (
         "feedback requests made twice during the run (project, partner, kind, count)",
@@ -153,6 +157,16 @@ def odoo_bin():
         if os.path.isfile(candidate):
             return candidate
     raise SystemExit(f"no odoo-bin next to Odoo ({source}) nor an odoo script ({script})")
+
+
+def load_summary(loads):
+    """The 1-minute load averages sampled during a run, in words."""
+    if not loads:
+        return "load average not sampled"
+    return (
+        f"load average (1 min) min {min(loads):.1f}, mean {sum(loads) / len(loads):.1f},"
+        f" max {max(loads):.1f} on {os.cpu_count()} cores"
+    )
 
 
 def say(text):
@@ -439,7 +453,9 @@ class Checker:
             started = time.monotonic()
             self.make_all_due(ids)
             deadline = started + self.args.timeout
+            loads = []
             while True:
+                loads.append(os.getloadavg()[0])
                 due, running = self.busy(ids, locks=False)
                 queued = self.value("SELECT count(*) FROM retention_profile_queue")
                 marked = self.value(
@@ -456,7 +472,8 @@ class Checker:
             self.stop_server()
         print(
             f"MEASURE full recompute: {customers} customers, {self.args.cron_threads} cron"
-            f" workers: {elapsed:.1f} s ({customers / elapsed:.0f} customers/s)"
+            f" workers: {elapsed:.1f} s ({customers / elapsed:.0f} customers/s);"
+            f" {load_summary(loads)}"
         )
         return 0
 
