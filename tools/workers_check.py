@@ -52,6 +52,9 @@ END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS workers_check_queue_audit ON retention_profile_queue;
 CREATE TRIGGER workers_check_queue_audit AFTER INSERT OR DELETE ON retention_profile_queue
     FOR EACH ROW EXECUTE FUNCTION workers_check_queue_audit();
+-- what was queued before the check counts as queued once
+INSERT INTO workers_check_queue_audit (partner_id, op)
+SELECT partner_id, 'queued' FROM retention_profile_queue;
 """
 
 # Work for every job, as on a busy day (the demo install did today's work already): the
