@@ -6,6 +6,7 @@
 #   DEMO_DB, HTTP_PORT                 make demo
 #   TEST_PATH, PYTEST_ARGS, KEEP_DB, DEMO_CHECK, FRESH   make test
 #   BENCH_ARGS                         make bench
+#   LOAD_DB, LOAD_USERS, LOAD_TIME, LOAD_WAIT, LOAD_ARGS   make load-test
 # The interpreter for lint: the one named, else the repository's .venv when it has Odoo.
 LINT_PYTHON := $(or $(ODOO_PYTHON),$(if $(wildcard .venv/bin/python),.venv/bin/python,python3))
 

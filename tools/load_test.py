@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from workers_check import AUDIT_SQL, CLEANUP_SQL, SEED_SQL, Checker, load_summary, say  # noqa: E402
+from workers_check import CLEANUP_SQL, Checker, load_summary, say, server_arguments  # noqa: E402
 
 LOCUSTFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locustfile.py")
 TARGET_P95_MS = 1000
@@ -291,15 +291,7 @@ class LoadTest(Checker):
 
     def run(self):
         self.prepare()
-        self.query(AUDIT_SQL)
-        self.query(SEED_SQL)
-        # The emails stay in the mail queue to be counted (nothing is sent from the test).
-        self.query(
-            """UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data
-                WHERE module = 'mail' AND name = 'ir_cron_mail_scheduler_action')"""
-        )
-        start = self.value("SELECT now() at time zone 'UTC'")
-        ids = self.cron_ids()
+        start, ids = self.seed_work()
         try:
             self.start_server(http_required=True)
             self.make_all_due(ids)
@@ -323,22 +315,15 @@ class LoadTest(Checker):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--conf", required=True)
-    parser.add_argument("--log", required=True, help="the server's log file")
+    server_arguments(parser, "seconds for the jobs to finish after the load")
     parser.add_argument("--locust", required=True, help="the locust command")
     parser.add_argument("--out", default=".build/load_test", help="Locust's CSV files")
-    parser.add_argument("--python", default=sys.executable, help="the interpreter with Odoo")
-    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
     parser.add_argument("--users", type=int, default=20, help="simulated users (20)")
     parser.add_argument("--spawn-rate", type=float, default=1, help="users started a second")
     parser.add_argument("--run-time", type=int, default=180, help="seconds of load (180)")
     parser.add_argument("--wait", default="1,3", help="seconds between actions (1,3)")
     parser.add_argument("--reviews-per-user", type=int, default=30)
     parser.add_argument("--rounds-every", type=int, default=60, help="jobs made due again")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds for the jobs after")
-    parser.add_argument("--poll", type=float, default=3)
-    parser.add_argument("--cron-threads", type=int, default=2, help="cron workers (2)")
     parser.add_argument("--login-prefix", default="load_am_")
     parser.add_argument("--password", default="load-test")
     args = parser.parse_args()

@@ -106,6 +106,11 @@ class AccountManager(HttpUser):
             name or f"{model}.{method}",
         )
 
+    def create(self, model, values, name, context):
+        """A new record saved from its form (a dialog): its id."""
+        saved = self.call(model, "web_save", [[], values], name, specification={}, context=context)
+        return saved[0]["id"]
+
     def log_in(self):
         result = self.rpc(
             "/web/session/authenticate",
@@ -256,18 +261,16 @@ class AccountManager(HttpUser):
             name="review: onchange (dialog)",
             context=context,
         )
-        wizard = self.call(
+        wizard_id = self.create(
             "retention.review.complete",
-            "web_save",
-            [[], {"review_id": review_id, "outcome": random.choice(OUTCOMES)}],
-            name="review: web_save (dialog)",
-            specification={},
-            context=context,
+            {"review_id": review_id, "outcome": random.choice(OUTCOMES)},
+            "review: web_save (dialog)",
+            context,
         )
         self.call(
             "retention.review.complete",
             "action_confirm",
-            [[wizard[0]["id"]]],
+            [[wizard_id]],
             name="review: action_confirm",
             context=context,
         )
@@ -282,26 +285,21 @@ class AccountManager(HttpUser):
         context = dict(
             self.odoo_context, default_res_model="res.partner", default_res_id=partner_id
         )
-        activity = self.call(
+        activity_id = self.create(
             "mail.activity",
-            "web_save",
-            [
-                [],
-                {
-                    "activity_type_id": CALL_TYPE_ID,
-                    "summary": "Called the customer",
-                    "date_deadline": date.today().isoformat(),
-                    "user_id": self.uid,
-                },
-            ],
-            name="call: web_save (activity)",
-            specification={},
-            context=context,
+            {
+                "activity_type_id": CALL_TYPE_ID,
+                "summary": "Called the customer",
+                "date_deadline": date.today().isoformat(),
+                "user_id": self.uid,
+            },
+            "call: web_save (activity)",
+            context,
         )
         self.call(
             "mail.activity",
             "action_feedback",
-            [[activity[0]["id"]]],
+            [[activity_id]],
             name="call: action_feedback (done)",
             feedback="Talked about the next order",
         )

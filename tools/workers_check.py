@@ -480,8 +480,9 @@ class Checker:
         )
         return 0
 
-    def run(self):
-        started = time.monotonic()
+    def seed_work(self):
+        """Work for every job, the refresh queue audited, the mail queue kept: returns the
+        start of the run (database time) and the ids of the module's jobs."""
         self.query(AUDIT_SQL)
         self.query(SEED_SQL)
         # The emails stay in the mail queue to be counted (nothing is sent from the check).
@@ -489,8 +490,11 @@ class Checker:
             """UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data
                 WHERE module = 'mail' AND name = 'ir_cron_mail_scheduler_action')"""
         )
-        start = self.value("SELECT now() at time zone 'UTC'")
-        ids = self.cron_ids()
+        return self.value("SELECT now() at time zone 'UTC'"), self.cron_ids()
+
+    def run(self):
+        started = time.monotonic()
+        start, ids = self.seed_work()
         if len(ids) < 6:
             raise SystemExit(f"expected the module's 6 scheduled jobs, found {len(ids)} active")
         try:
@@ -512,17 +516,22 @@ class Checker:
         return 0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def server_arguments(parser, timeout_help):
+    """The options of the database and the server, shared with tools/load_test.py."""
     parser.add_argument("--db", required=True)
     parser.add_argument("--conf", required=True)
     parser.add_argument("--log", required=True, help="the server's log file")
     parser.add_argument("--python", default=sys.executable, help="the interpreter with Odoo")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--timeout", type=int, default=900, help="seconds for all rounds")
+    parser.add_argument("--timeout", type=int, default=900, help=timeout_help)
     parser.add_argument("--poll", type=float, default=3)
     parser.add_argument("--cron-threads", type=int, default=2, help="cron workers (2)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    server_arguments(parser, "seconds for all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--measure",
         action="store_true",
