@@ -31,6 +31,7 @@ Exit 0 when there was no error and nothing was lost or doubled; 1 otherwise. The
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ from workers_check import CLEANUP_SQL, Checker, load_summary, say, server_argume
 
 LOCUSTFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locustfile.py")
 TARGET_P95_MS = 1000
+# werkzeug's line in Odoo's log: "POST /route HTTP/1.1" 200 - queries sql_seconds other_seconds
+REQUEST_LOG = re.compile(r'"POST (\S+) HTTP/[\d.]+" \d+ - (\d+) ([\d.]+) ([\d.]+)')
 
 # The users' work, checked after the run: (what, query listing what is wrong).
 USER_WORK_CHECKS = [
@@ -260,6 +263,27 @@ class LoadTest(Checker):
             + (f"missed by {', '.join(slow)}" if slow else "met by every request")
         )
 
+    def server_times(self):
+        """What the server spent per route (Odoo's request log: queries, SQL and other
+        seconds), queueing for a worker left out: how much of the users' wait is the
+        module's work."""
+        spent = {}
+        with open(self.args.log, encoding="utf-8", errors="replace") as log:
+            for line in log:
+                found = REQUEST_LOG.search(line)
+                if found:
+                    route, queries, sql, other = found.groups()
+                    spent.setdefault(route, []).append((int(queries), float(sql) + float(other)))
+        print("\nServer side (Odoo's request log, without the wait for a free worker):\n")
+        print("| route | requests | queries (mean) | p50 ms | p95 ms |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for route, rows in sorted(spent.items()):
+            times = sorted(seconds for _queries, seconds in rows)
+            queries = sum(count for count, _seconds in rows) / len(rows)
+            p50, p95 = (times[min(len(times) - 1, int(len(times) * q))] for q in (0.5, 0.95))
+            ms = f"{p50 * 1000:.0f} | {p95 * 1000:.0f}"
+            print(f"| {route} | {len(rows)} | {queries:.0f} | {ms} |")
+
     @staticmethod
     def table_row(name, row):
         return (
@@ -303,6 +327,7 @@ class LoadTest(Checker):
             self.stop_server()
             self.query(CLEANUP_SQL)
         self.report(prefix)
+        self.server_times()
         self.check(ids, start)
         self.check_user_work(start)
         if self.failures:
