@@ -294,10 +294,21 @@ class Checker:
         return [row[0] for row in self.query(MODULE_CRONS, [MODULE])]
 
     def make_all_due(self, ids):
+        """Due now: the jobs' next call in the past, and a trigger each for the jobs a worker
+        is running (their row is locked until the run ends: waiting for it would stall the
+        caller)."""
         self.query(
-            "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval '1 hour'"
-            " WHERE id = ANY(%s)",
-            [ids],
+            """UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval '1 hour'
+                WHERE id IN (SELECT id FROM ir_cron WHERE id = ANY(%(ids)s)
+                               FOR NO KEY UPDATE SKIP LOCKED)""",
+            {"ids": ids},
+        )
+        self.query(
+            """INSERT INTO ir_cron_trigger (cron_id, call_at, create_date, write_date)
+               SELECT id, now() at time zone 'UTC', now() at time zone 'UTC',
+                      now() at time zone 'UTC'
+                 FROM unnest(%(ids)s::int[]) id""",
+            {"ids": ids},
         )
         with psycopg2.connect(dbname="postgres") as conn, conn.cursor() as cr:
             cr.execute("SELECT pg_notify('cron_trigger', %s)", [self.args.db])
