@@ -6,10 +6,11 @@
 #   DEMO_DB, HTTP_PORT                 make demo
 #   TEST_PATH, PYTEST_ARGS, KEEP_DB, DEMO_CHECK, FRESH   make test
 #   BENCH_ARGS                         make bench
+#   LOAD_DB, LOAD_USERS, LOAD_TIME, LOAD_WAIT, LOAD_ARGS   make load-test
 # The interpreter for lint: the one named, else the repository's .venv when it has Odoo.
 LINT_PYTHON := $(or $(ODOO_PYTHON),$(if $(wildcard .venv/bin/python),.venv/bin/python,python3))
 
-.PHONY: help demo test bench lint clean bootstrap-check wheel-check workers-check
+.PHONY: help demo test bench lint clean bootstrap-check wheel-check workers-check load-test
 
 help:
 	@echo "make demo   fresh database with demo data, served on http://localhost:$${HTTP_PORT:-8069} (admin/admin)"
@@ -20,6 +21,7 @@ help:
 	@echo "make bootstrap-check  install Odoo from ODOO_SOURCE into a fresh venv, then the module"
 	@echo "make wheel-check  build the wheel (whool), install it in a venv, install the module from it"
 	@echo "make workers-check  prefork Odoo (2 workers, 2 cron threads) runs every job at once: no duplicate"
+	@echo "make load-test  LOAD_DB=...: 20 Locust users on a prefork Odoo while every job runs (LOAD_TIME=180)"
 
 demo:
 	@bash tools/demo.sh
@@ -46,3 +48,6 @@ wheel-check:
 
 workers-check:
 	@bash tools/workers_check.sh
+
+load-test:
+	@bash tools/load_test.sh

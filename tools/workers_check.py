@@ -52,6 +52,9 @@ END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS workers_check_queue_audit ON retention_profile_queue;
 CREATE TRIGGER workers_check_queue_audit AFTER INSERT OR DELETE ON retention_profile_queue
     FOR EACH ROW EXECUTE FUNCTION workers_check_queue_audit();
+-- what was queued before the check counts as queued once
+INSERT INTO workers_check_queue_audit (partner_id, op)
+SELECT partner_id, 'queued' FROM retention_profile_queue;
 """
 
 # Work for every job, as on a busy day (the demo install did today's work already): the
@@ -104,11 +107,15 @@ DUPLICATES = [
             GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1""",
     ),
     (
-        "emails made twice during the run (model, record, subject, recipients, count)",
-        """SELECT m.model, m.res_id, m.subject, mm.email_to, count(*)
+        "emails made twice during the run (model, record, subject, recipients, recipient"
+        " partners, count)",
+        """SELECT m.model, m.res_id, m.subject, mm.email_to,
+                  (SELECT array_agg(r.res_partner_id ORDER BY r.res_partner_id)
+                     FROM mail_mail_res_partner_rel r WHERE r.mail_mail_id = mm.id) AS partners,
+                  count(*)
              FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
             WHERE mm.create_date >= %(start)s
-            GROUP BY 1, 2, 3, 4 HAVING count(*) > 1""",
+            GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1""",
     ),
     (
         "feedback requests made twice during the run (project, partner, kind, count)",
@@ -155,6 +162,16 @@ def odoo_bin():
     raise SystemExit(f"no odoo-bin next to Odoo ({source}) nor an odoo script ({script})")
 
 
+def load_summary(loads):
+    """The 1-minute load averages sampled during a run, in words."""
+    if not loads:
+        return "load average not sampled"
+    return (
+        f"load average (1 min) min {min(loads):.1f}, mean {sum(loads) / len(loads):.1f},"
+        f" max {max(loads):.1f} on {os.cpu_count()} cores"
+    )
+
+
 def say(text):
     print(f">>> {text}", file=sys.stderr, flush=True)
 
@@ -165,6 +182,7 @@ class Checker:
         self.conn = psycopg2.connect(dbname=args.db)
         self.conn.autocommit = True
         self.server = None
+        self.port = None
         self.stderr = None
         self.failures = []
 
@@ -195,9 +213,14 @@ class Checker:
             )
         return probe.returncode == 0
 
-    def start_server(self):
+    def start_server(self, http_required=False):
         http = self.gevent_works()
-        port = self.args.port or free_port()
+        if http_required and not http:
+            raise SystemExit(
+                "gevent must work in the Odoo interpreter to serve HTTP in prefork mode: install"
+                " the pins of requirements-test.txt (zope.interface, zope.event) with it"
+            )
+        port = self.port = self.args.port or free_port()
         cmd = [
             self.args.python,
             odoo_bin(),
@@ -271,10 +294,21 @@ class Checker:
         return [row[0] for row in self.query(MODULE_CRONS, [MODULE])]
 
     def make_all_due(self, ids):
+        """Due now: the jobs' next call in the past, and a trigger each for the jobs a worker
+        is running (their row is locked until the run ends: waiting for it would stall the
+        caller)."""
         self.query(
-            "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval '1 hour'"
-            " WHERE id = ANY(%s)",
-            [ids],
+            """UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval '1 hour'
+                WHERE id IN (SELECT id FROM ir_cron WHERE id = ANY(%(ids)s)
+                               FOR NO KEY UPDATE SKIP LOCKED)""",
+            {"ids": ids},
+        )
+        self.query(
+            """INSERT INTO ir_cron_trigger (cron_id, call_at, create_date, write_date)
+               SELECT id, now() at time zone 'UTC', now() at time zone 'UTC',
+                      now() at time zone 'UTC'
+                 FROM unnest(%(ids)s::int[]) id""",
+            {"ids": ids},
         )
         with psycopg2.connect(dbname="postgres") as conn, conn.cursor() as cr:
             cr.execute("SELECT pg_notify('cron_trigger', %s)", [self.args.db])
@@ -307,26 +341,30 @@ class Checker:
         )
         return sorted({row[0] for row in due}), sorted({row[0] for row in running})
 
+    def wait_settled(self, ids, deadline):
+        """Wait until none of the jobs ``ids`` is due or running, two polls in a row; exits
+        with what is still busy after ``deadline`` (time.monotonic)."""
+        quiet = 0
+        while quiet < 2:
+            if self.server.poll() is not None:
+                raise SystemExit(f"the server died (exit {self.server.returncode})")
+            due, running = self.busy(ids)
+            quiet = quiet + 1 if not due and not running else 0
+            if quiet >= 2:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
+                )
+            time.sleep(self.args.poll)
+
     def run_rounds(self, ids):
         deadline = time.monotonic() + self.args.timeout
         for number in range(1, self.args.rounds + 1):
             round_start = self.value("SELECT now() at time zone 'UTC'")
             self.make_all_due(ids)
             say(f"round {number}/{self.args.rounds}: {len(ids)} jobs of the module made due")
-            quiet = 0
-            while True:
-                if self.server.poll() is not None:
-                    raise SystemExit(f"the server died (exit {self.server.returncode})")
-                due, running = self.busy(ids)
-                # settled: nothing due nor running on two polls in a row
-                quiet = quiet + 1 if not due and not running else 0
-                if quiet >= 2:
-                    break
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"TIMEOUT after {self.args.timeout} s: still due {due}, running {running}"
-                    )
-                time.sleep(self.args.poll)
+            self.wait_settled(ids, deadline)
             # lastcall is stored to the second
             missed = self.query(
                 "SELECT cron_name FROM ir_cron WHERE id = ANY(%s)"
@@ -429,7 +467,9 @@ class Checker:
             started = time.monotonic()
             self.make_all_due(ids)
             deadline = started + self.args.timeout
+            loads = []
             while True:
+                loads.append(os.getloadavg()[0])
                 due, running = self.busy(ids, locks=False)
                 queued = self.value("SELECT count(*) FROM retention_profile_queue")
                 marked = self.value(
@@ -446,12 +486,14 @@ class Checker:
             self.stop_server()
         print(
             f"MEASURE full recompute: {customers} customers, {self.args.cron_threads} cron"
-            f" workers: {elapsed:.1f} s ({customers / elapsed:.0f} customers/s)"
+            f" workers: {elapsed:.1f} s ({customers / elapsed:.0f} customers/s);"
+            f" {load_summary(loads)}"
         )
         return 0
 
-    def run(self):
-        started = time.monotonic()
+    def seed_work(self):
+        """Work for every job, the refresh queue audited, the mail queue kept: returns the
+        start of the run (database time) and the ids of the module's jobs."""
         self.query(AUDIT_SQL)
         self.query(SEED_SQL)
         # The emails stay in the mail queue to be counted (nothing is sent from the check).
@@ -459,8 +501,11 @@ class Checker:
             """UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data
                 WHERE module = 'mail' AND name = 'ir_cron_mail_scheduler_action')"""
         )
-        start = self.value("SELECT now() at time zone 'UTC'")
-        ids = self.cron_ids()
+        return self.value("SELECT now() at time zone 'UTC'"), self.cron_ids()
+
+    def run(self):
+        started = time.monotonic()
+        start, ids = self.seed_work()
         if len(ids) < 6:
             raise SystemExit(f"expected the module's 6 scheduled jobs, found {len(ids)} active")
         try:
@@ -482,17 +527,22 @@ class Checker:
         return 0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def server_arguments(parser, timeout_help):
+    """The options of the database and the server, shared with tools/load_test.py."""
     parser.add_argument("--db", required=True)
     parser.add_argument("--conf", required=True)
     parser.add_argument("--log", required=True, help="the server's log file")
     parser.add_argument("--python", default=sys.executable, help="the interpreter with Odoo")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--timeout", type=int, default=900, help="seconds for all rounds")
+    parser.add_argument("--timeout", type=int, default=900, help=timeout_help)
     parser.add_argument("--poll", type=float, default=3)
     parser.add_argument("--cron-threads", type=int, default=2, help="cron workers (2)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    server_arguments(parser, "seconds for all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--measure",
         action="store_true",
