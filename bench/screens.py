@@ -133,14 +133,11 @@ class Screens:
 
     def _paged(self, path, load, limit, note=""):
         """A screen with a page: measured with the web client's page size ``limit`` and with
-        BIG_PAGE rows; the check fails when the number of queries differs."""
+        BIG_PAGE rows; a number of queries that differs is a missed target, like a time (the
+        row says so; --strict fails the run)."""
         m, (rows, detail) = self._measured(lambda: load(limit))
         big, (big_rows, _detail) = self._measured(lambda: load(BIG_PAGE))
         same = m.queries == big.queries
-        if not same:
-            self.bench.failures.append(
-                f"{path}: {m.queries} queries for {limit} rows, {big.queries} for {BIG_PAGE}"
-            )
         self.bench.results.append(
             Result(
                 path,
