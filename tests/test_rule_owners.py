@@ -693,6 +693,7 @@ TRIGGER_KEYS = [
     "renewal_project",
     "review_outcome",
     "feedback_answered",
+    "detractor_resolved",
 ]
 
 
