@@ -729,6 +729,7 @@ class TestTriggerTable(TransactionCase):
                 "no_contact",
                 "renewal_partner",
                 "renewal_project",
+                "detractor_resolved",
             },
         )
         self.assertEqual(table["project_closed"].min_days, 0)
