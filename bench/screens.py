@@ -5,6 +5,8 @@ built from the module's real views (get_views), as the administrator without sup
 rights. Each screen is timed once its caches are warm (the second visit); where there is a
 page, it is loaded again with 400 rows: the number of queries must not change."""
 
+from ast import literal_eval
+
 from dateutil.relativedelta import relativedelta
 from lxml import etree
 
@@ -91,7 +93,7 @@ def _x2many_spec(node, field, models):
         }
     if node.get("widget") in TAGS_WIDGETS:
         tag_fields = {"display_name": {}}
-        options = safe_eval(node.get("options") or "{}")
+        options = literal_eval(node.get("options") or "{}")
         if options.get("color_field"):
             tag_fields[options["color_field"]] = {}
         return {"fields": tag_fields}
@@ -167,7 +169,7 @@ class Screens:
         return self.env.ref("customer_retention.res_partner_action_customers").sudo()
 
     def _customers_domain(self):
-        return safe_eval(self._customers_action().domain or "[]")
+        return literal_eval(self._customers_action().domain or "[]")
 
     def customers_kanban(self):
         """The Customers kanban grouped by stage: web_read_group, the progress bars, then the
@@ -185,7 +187,7 @@ class Screens:
         progress = arch.find("progressbar")
         progress_bar = {
             "field": progress.get("field"),
-            "colors": safe_eval(progress.get("colors")),
+            "colors": literal_eval(progress.get("colors")),
         }
         domain = self._customers_domain()
 
@@ -302,7 +304,7 @@ class Screens:
 
     def _default_filter_domain(self, action):
         """The domain of the search filters the action turns on (search_default_*)."""
-        context = safe_eval(action.context or "{}")
+        context = literal_eval(action.context or "{}")
         search = etree.fromstring(
             self.env[action.res_model].get_views([(action.search_view_id.id, "search")])["views"][
                 "search"
@@ -311,6 +313,8 @@ class Screens:
         domain = []
         for node in search.iter("filter"):
             if context.get(f"search_default_{node.get('name')}") and node.get("domain"):
+                # the module's own filters compute dates (context_today): evaluated as the web
+                # client does, with nothing but date helpers and the user id in the context
                 domain += safe_eval(node.get("domain"), self._eval_context())
         return domain
 
