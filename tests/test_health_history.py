@@ -6,6 +6,7 @@ Today is 2026-06-15 (TODAY): the closed months are 2026-05 and before.
 
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.tests import tagged
@@ -29,7 +30,8 @@ class TestFactsAsOf(RetentionCase):
         cls.make_invoice(cls.customer, "2026-03-05", 400, due="2026-04-04")
 
     def facts(self, day):
-        return self.builder._gather_facts([self.customer.id], date.fromisoformat(day), as_of=True)
+        day = date.fromisoformat(day)
+        return self.builder._gather_facts_as_of([self.customer.id], [day])[day]
 
     def invoice(self, day):
         return self.facts(day)["invoices"][(self.company.id, self.customer.id)]
@@ -97,6 +99,63 @@ class TestFactsAsOf(RetentionCase):
         self.assertEqual(self.facts("2026-03-31")["satisfaction"][self.customer.id], 90)
         self.assertEqual(self.facts("2026-04-30")["satisfaction"][self.customer.id], 20)
         self.assertNotIn(self.customer.id, self.facts("2026-01-31")["satisfaction"])
+
+    def test_several_days_read_at_once_as_each_day_alone(self):
+        """The history reads a batch's facts once for all its month ends: each day's facts
+        are what reading that day alone gives (contacts carried to the later days, projects,
+        tasks and updates as they stood, feedback, overdue)."""
+        subtype = self.env.ref("mail.mt_comment")
+        self.env["mail.message"].create(
+            {
+                "model": "res.partner",
+                "res_id": self.customer.id,
+                "message_type": "comment",
+                "subtype_id": subtype.id,
+                "body": "Kick-off call",
+                "date": "2026-02-10 09:00:00",
+            }
+        )
+        project = self.env["project.project"].create(
+            {"name": "Website", "partner_id": self.customer.id}
+        )
+        self.env["project.task"].create(
+            [
+                {"name": "Design", "project_id": project.id, "date_deadline": "2026-03-15"},
+                {"name": "Build", "project_id": project.id, "date_deadline": "2026-05-20"},
+            ]
+        )
+        update = self.env["project.update"].create(
+            {"name": "Week 10", "project_id": project.id, "status": "at_risk"}
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE project_project SET create_date = '2026-02-01' WHERE id = %s;"
+                "UPDATE project_task SET create_date = '2026-02-01' WHERE project_id = %s;"
+                "UPDATE project_update SET date = '2026-03-10' WHERE id = %s",
+                project.id,
+                project.id,
+                update.id,
+            )
+        )
+        self.env.invalidate_all()
+        days = [date(2026, month, 1) + relativedelta(months=1, days=-1) for month in range(1, 6)]
+        together = self.builder._gather_facts_as_of([self.customer.id], days)
+
+        def plain(facts):
+            return {**facts, "projects": dict(facts["projects"])}
+
+        for day in days:
+            with self.subTest(day=day):
+                alone = self.builder._gather_facts_as_of([self.customer.id], [day])[day]
+                self.assertEqual(plain(together[day]), plain(alone))
+        april = together[date(2026, 4, 30)]
+        self.assertEqual(april["contacts"][(None, self.customer.id)], date(2026, 2, 10))
+        key = (project.company_id.id or None, self.customer.id)
+        (april_project,) = april["projects"][key]["open"]
+        self.assertEqual(april_project.status, "at_risk")
+        self.assertEqual(april_project.overdue_task_count, 1)  # the design, due 15 March
+        self.assertEqual(april_project.open_task_count, 2)
+        self.assertNotIn(key, together[date(2026, 1, 31)]["projects"])
 
     def test_payment_score_as_of_uses_the_engine(self):
         rows = {

@@ -106,9 +106,14 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(self)
         days = [min(day, today) for day in days]
         builder = self.env["retention.profile.builder"].sudo()
-        before, after = (
-            builder._evaluations_as_of(company, [partner.id], day).get(partner.id) for day in days
-        )
+        # both ends read at once
+        evaluations = {
+            day: (facts, result)
+            for _partner, day, facts, result in builder._evaluations_as_of_days(
+                company, [partner.id], days
+            )
+        }
+        before, after = (evaluations.get(day) for day in days)
         if not before or not after:
             return []
         show_money = self.env.su or self.env.user.has_groups(MONEY_GROUPS)

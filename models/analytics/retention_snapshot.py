@@ -21,8 +21,11 @@ REBUILD_MONTHS = 13
 #: month before it (for the won-back flag) reaches that far. The stage's facts (first, last and
 #: win-back invoices) and the lifetime revenue are read from the whole history.
 LOOKBACK_MONTHS = 12
-#: Customers evaluated per statement when the health of a past month is stored.
+#: Customers evaluated per batch when the health of past months is stored, at most...
 BATCH_SIZE = 2000
+#: ... and about this many customer-months per batch (1,000 customers for 24 months): the
+#: batch's facts of every month are in memory at once.
+HISTORY_BATCH_ROWS = 24000
 
 SNAPSHOT_HELP = (
     "One row per customer (commercial partner), company and month, from the month of the "
@@ -468,63 +471,79 @@ class RetentionSnapshot(models.Model):
 
     @api.model
     def _fill_history(self, company, date_from, date_to):
-        """Health and factor scores of every closed month of the window (see _fill_health)."""
-        filled = 0
-        for month in self._history_months(company, date_from, date_to):
-            filled += self._fill_health(company, month)
-        return filled
+        """Health and factor scores of every closed month of the window (see
+        _fill_health_months)."""
+        return self._fill_health_months(company, self._history_months(company, date_from, date_to))
 
     @api.model
     def _fill_health(self, company, month, only_missing=False):
+        """The same for one month (the daily job: the month that just closed)."""
+        return self._fill_health_months(company, [month_start(month)], only_missing=only_missing)
+
+    @api.model
+    def _fill_health_months(self, company, months, only_missing=False):
         """Store the health score, stage and factor scores of the company's snapshot rows of
-        ``month`` as of its last day: retention.profile.builder._evaluate_as_of (the same
-        engine as the live score, on the facts dated by then), in batches of customers, one
-        UPDATE per batch. ``only_missing``: the rows without a health score only. Returns the
-        number of rows written."""
-        month = month_start(month)
-        day = month + relativedelta(months=1) - relativedelta(days=1)
+        ``months`` as of each month's last day: retention.profile.builder._health_rows (the
+        same engine as the live score, on the facts dated by then). Customers go in batches:
+        each batch's facts are read once for all the months (one statement per source), then
+        one UPDATE writes the batch's rows of every month. ``only_missing``: the rows without
+        a health score only. Returns the number of rows written."""
+        if not months:
+            return 0
+        ends = {month_start(m) + relativedelta(months=1, days=-1) for m in months}
         builder = self.env["retention.profile.builder"].sudo()
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT partner_id FROM retention_snapshot
-                 WHERE company_id = %s AND month = %s %s
-                 ORDER BY partner_id
+                SELECT partner_id, array_agg(month) FROM retention_snapshot
+                 WHERE company_id = %s AND month = ANY(%s) %s
+                 GROUP BY partner_id ORDER BY partner_id
                 """,
                 company.id,
-                month,
+                sorted(month_start(m) for m in months),
                 SQL("AND health_score IS NULL") if only_missing else SQL(""),
             )
         )
-        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        wanted = {
+            partner_id: {m + relativedelta(months=1, days=-1) for m in rows}
+            for partner_id, rows in self.env.cr.fetchall()
+        }
         written = 0
-        columns = ["health_score", *(f"{name}_score" for name in FACTORS)]
-        for batch in split_every(BATCH_SIZE, partner_ids):
-            rows = builder._evaluate_as_of(company, list(batch), day)
-            if not rows:
-                continue
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE retention_snapshot s SET stage = v.stage, %(sets)s
-                      FROM jsonb_to_recordset(%(rows)s::jsonb)
-                           AS v(partner_id int, stage varchar, %(types)s)
-                     WHERE s.company_id = %(company)s AND s.month = %(month)s
-                       AND s.partner_id = v.partner_id
-                    """,
-                    sets=SQL(", ").join(
-                        SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns
-                    ),
-                    types=SQL(", ").join(SQL("%s int", SQL.identifier(c)) for c in columns),
-                    rows=json.dumps(rows),
-                    company=company.id,
-                    month=month,
-                )
-            )
-            written += self.env.cr.rowcount
+        # about the same number of customer-months per batch, whatever the months
+        size = max(1, min(BATCH_SIZE, HISTORY_BATCH_ROWS // len(ends)))
+        for batch in split_every(size, list(wanted)):
+            batch_wanted = {partner_id: wanted[partner_id] for partner_id in batch}
+            days = sorted(set().union(*batch_wanted.values()))
+            rows = builder._health_rows(company, list(batch), days, wanted=batch_wanted)
+            written += self._write_health_rows(company, rows)
         self.invalidate_model()
         return written
+
+    @api.model
+    def _write_health_rows(self, company, rows):
+        """One UPDATE of the snapshot rows (partner, month) of ``rows`` (_health_rows)."""
+        if not rows:
+            return 0
+        columns = ["health_score", *(f"{name}_score" for name in FACTORS)]
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_snapshot s SET stage = v.stage, %(sets)s
+                  FROM jsonb_to_recordset(%(rows)s::jsonb)
+                       AS v(partner_id int, month date, stage varchar, %(types)s)
+                 WHERE s.company_id = %(company)s AND s.month = v.month
+                   AND s.partner_id = v.partner_id
+                """,
+                sets=SQL(", ").join(
+                    SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns
+                ),
+                types=SQL(", ").join(SQL("%s int", SQL.identifier(c)) for c in columns),
+                rows=json.dumps(rows),
+                company=company.id,
+            )
+        )
+        return self.env.cr.rowcount
 
     # ------------------------------------------------------------------
     # The set-based rebuild

@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from ...engine import feedback, metrics
-from ...engine.health import FACTORS, CustomerFacts, ProjectFacts, buying_rhythm_days, evaluate
+from ...engine.health import CustomerFacts, ProjectFacts, buying_rhythm_days, evaluate
 from ...engine.reasons import main_reason
 from .mail_message import contact_predicate
 
@@ -352,59 +352,16 @@ class RetentionProfileBuilder(models.AbstractModel):
         )
 
     @api.model
-    def _gather_facts(self, partner_ids, today, as_of=False):
+    def _gather_facts(self, partner_ids, today):
         """Every fact the engine needs, keyed by (company_id, partner_id); contact and
-        satisfaction facts that belong to no company are keyed by (None, partner_id).
-
-        With ``as_of``, the facts as they stood at the end of the day ``today`` (a past month's
-        last day, issue #18): only what was dated on or before it counts (see the README,
-        "Health as of a past month")."""
-        day = today if as_of else None
+        satisfaction facts that belong to no company are keyed by (None, partner_id). The
+        same facts as of past days: models/analytics/retention_profile_builder.py."""
         return {
-            "invoices": self._invoice_facts(partner_ids, today, as_of=day),
-            "contacts": self._last_contact_dates(partner_ids, as_of=day),
-            "projects": self._project_facts(partner_ids, today, as_of=day),
-            "satisfaction": self._latest_satisfaction(partner_ids, as_of=day),
+            "invoices": self._invoice_facts(partner_ids, today),
+            "contacts": self._last_contact_dates(partner_ids),
+            "projects": self._project_facts(partner_ids, today),
+            "satisfaction": self._latest_satisfaction(partner_ids),
         }
-
-    @api.model
-    def _evaluations_as_of(self, company, partner_ids, day):
-        """``{partner_id: (facts, evaluation)}`` of these customers in ``company`` as of the
-        end of ``day``: the same engine (evaluate) on the facts read as of that day, for the
-        customers with an invoice by then. The snapshots' health history and the customer's
-        "why it moved" both read it."""
-        self.env.flush_all()
-        self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
-        facts = self._gather_facts(partner_ids, day, as_of=True)
-        current = self._read_current_values(partner_ids, company)
-        weights = company._retention_weights()
-        rules = company._retention_stage_rules()
-        results = {}
-        for partner_id in partner_ids:
-            lost = current[(company.id, partner_id)]["lost_date"]
-            customer, _invoice, _done = self._customer_facts(
-                company.id, partner_id, facts, lost_date=lost if lost and lost <= day else None
-            )
-            if customer.last_invoice_date:
-                results[partner_id] = (customer, evaluate(customer, weights, rules, day))
-        return results
-
-    @api.model
-    def _evaluate_as_of(self, company, partner_ids, day):
-        """The health, stage and factor scores of these customers in ``company`` as of the
-        end of ``day`` (see _evaluations_as_of): one dict per customer with an invoice by then
-        (the snapshot's health columns)."""
-        rows = []
-        for partner_id, (_facts, result) in self._evaluations_as_of(
-            company, partner_ids, day
-        ).items():
-            row = {"partner_id": partner_id, "health_score": result.health, "stage": result.stage}
-            row.update({f"{name}_score": None for name in FACTORS})
-            for factor in result.factors:
-                if factor.score is not None:
-                    row[f"{factor.name}_score"] = round(factor.score)
-            rows.append(row)
-        return rows
 
     @api.model
     def _partner_companies(self, partner_ids):
@@ -415,56 +372,21 @@ class RetentionProfileBuilder(models.AbstractModel):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _invoice_facts(self, partner_ids, today, as_of=None):
+    def _invoice_facts(self, partner_ids, today):
         """Dates, counts, revenue windows and overdue of posted customer invoices and credit
         notes (amounts untaxed, signed, in the company's currency), the first invoice and the
         win-back date (the latest win-back invoice), as account.move._retention_customer_moves
-        defines them. One read of the batch's invoice rows.
-
-        With ``as_of`` (a day): the invoices and credit notes dated on or before it; overdue
-        then = due before it and not paid by it: the residual of today plus what was
-        reconciled with the invoice after that day (account.partial.reconcile.max_date, the
-        later of the invoice's and the payment's dates)."""
+        defines them. One read of the batch's invoice rows; the keys: _invoice_fact_keys."""
         start_12m = today - relativedelta(months=12)
         start_24m = today - relativedelta(months=24)
-        moves = self.env["account.move"]._retention_customer_moves(partners=partner_ids)
-        overdue = SQL(
-            """
-            cm.move_type = 'out_invoice' AND cm.invoice_date_due < %(today)s
-                AND cm.payment_state IN ('not_paid', 'partial')""",
-            today=today,
-        )
-        residual = SQL("cm.residual")
-        paid_later = SQL("")
-        if as_of:
-            moves = self.env["account.move"]._retention_customer_moves(
-                partners=partner_ids, before=as_of + timedelta(days=1)
-            )
-            residual = SQL("cm.residual + COALESCE(later.amount, 0)")
-            overdue = SQL(
-                "cm.move_type = 'out_invoice' AND cm.invoice_date_due < %s AND %s > 0.005",
-                as_of,
-                residual,
-            )
-            paid_later = SQL(
-                """
-                LEFT JOIN LATERAL (
-                      SELECT SUM(apr.amount) AS amount
-                        FROM account_move_line aml
-                        JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
-                       WHERE aml.move_id = cm.id AND aml.display_type = 'payment_term'
-                         AND apr.max_date > %(day)s
-                ) later ON cm.move_type = 'out_invoice' AND cm.invoice_date_due < %(day)s
-                """,
-                day=as_of,
-            )
         self.env.cr.execute(
             SQL(
                 """
                 WITH inv AS (
-                    SELECT cm.*, %(residual)s AS residual_then, %(overdue)s AS overdue
+                    SELECT cm.*, cm.residual AS residual_then,
+                           cm.move_type = 'out_invoice' AND cm.invoice_date_due < %(today)s
+                               AND cm.payment_state IN ('not_paid', 'partial') AS overdue
                       FROM %(moves)s cm
-                      %(paid_later)s
                 )
                 SELECT inv.company_id, inv.partner_id,
                        MAX(invoice_date) FILTER (WHERE is_first_invoice),
@@ -489,13 +411,20 @@ class RetentionProfileBuilder(models.AbstractModel):
                 today=today,
                 start_12m=start_12m,
                 start_24m=start_24m,
-                moves=moves,
-                residual=residual,
-                overdue=overdue,
-                paid_later=paid_later,
+                moves=self.env["account.move"]._retention_customer_moves(partners=partner_ids),
             )
         )
-        keys = (
+        keys = self._invoice_fact_keys()
+        return {
+            (row[0], row[1]): dict(zip(keys, row[2:], strict=True))
+            for row in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _invoice_fact_keys(self):
+        """The names of the invoice facts, in the order their queries select them (today's
+        and as of past days)."""
+        return (
             "first_invoice_date",
             "last_invoice_date",
             "invoice_date_count",
@@ -510,10 +439,6 @@ class RetentionProfileBuilder(models.AbstractModel):
             "overdue_days",
             "winback_date",
         )
-        return {
-            (row[0], row[1]): dict(zip(keys, row[2:], strict=True))
-            for row in self.env.cr.fetchall()
-        }
 
     @api.model
     def _real_exchange_condition(self):
@@ -540,15 +465,11 @@ class RetentionProfileBuilder(models.AbstractModel):
         )
 
     @api.model
-    def _last_contact_dates(self, partner_ids, as_of=None):
+    def _last_contact_dates(self, partner_ids):
         """Latest real exchange per customer: on the customer or its contacts, authored by
         them anywhere (company None: counts in every company), on their projects and
-        invoices (counted in the project's or invoice's company). With ``as_of``, the
-        latest one dated on or before that day (a done activity's message bears the day it
-        was done)."""
+        invoices (counted in the project's or invoice's company)."""
         real = self._real_exchange_condition()
-        if as_of:
-            real = SQL("%s AND msg.date < %s", real, as_of + timedelta(days=1))
         # Each customer, contact, project and invoice looks up its own latest message in the
         # covering partial indexes on (model, res_id) and author_id (LATERAL, index-only): the
         # cost follows the batch, not the size of mail_message.
@@ -607,20 +528,12 @@ class RetentionProfileBuilder(models.AbstractModel):
         return latest
 
     @api.model
-    def _project_facts(self, partner_ids, today, as_of=None):
+    def _project_facts(self, partner_ids, today):
         """One row per project of the customers: closed or not, latest status, its age, and
-        open and overdue tasks. Projects without company count in every company (None).
-
-        With ``as_of`` (a day), as they stood at its end: projects created by then, closed
-        if closed by then (retention_date_closed; Odoo keeps no date for a reopening: a
-        project open now counts open since its creation), the latest status update dated
-        by then, tasks created by then and not closed by then (a closed task's closing day
-        is its last stage change, the nearest date Odoo keeps), overdue when their deadline
-        was before that day."""
-        if not as_of:
-            self.env.cr.execute(
-                SQL(
-                    """
+        open and overdue tasks. Projects without company count in every company (None)."""
+        self.env.cr.execute(
+            SQL(
+                """
                 SELECT pr.company_id, pa.commercial_partner_id, pr.retention_is_closed,
                        pr.last_update_status, pu.date,
                        COALESCE(tk.open_count, 0), COALESCE(tk.overdue_count, 0)
@@ -637,45 +550,10 @@ class RetentionProfileBuilder(models.AbstractModel):
                  WHERE pa.commercial_partner_id = ANY(%(partners)s)
                    AND (pr.active OR pr.retention_is_closed)
                 """,
-                    now=fields.Datetime.now(),
-                    partners=list(partner_ids),
-                )
+                now=fields.Datetime.now(),
+                partners=list(partner_ids),
             )
-        else:
-            end = as_of + timedelta(days=1)
-            self.env.cr.execute(
-                SQL(
-                    """
-                SELECT pr.company_id, pa.commercial_partner_id,
-                       COALESCE(pr.retention_is_closed
-                                AND COALESCE(pr.retention_date_closed, pr.write_date::date)
-                                    <= %(day)s, FALSE) AS closed_then,
-                       pu.status, pu.date,
-                       COALESCE(tk.open_count, 0), COALESCE(tk.overdue_count, 0)
-                  FROM project_project pr
-                  JOIN res_partner pa ON pa.id = pr.partner_id
-                  LEFT JOIN LATERAL (
-                        SELECT u.status, u.date FROM project_update u
-                         WHERE u.project_id = pr.id AND u.date <= %(day)s
-                         ORDER BY u.date DESC, u.id DESC LIMIT 1
-                  ) pu ON TRUE
-                  LEFT JOIN LATERAL (
-                        SELECT COUNT(*) AS open_count,
-                               COUNT(*) FILTER (WHERE t.date_deadline < %(day)s) AS overdue_count
-                          FROM project_task t
-                         WHERE t.project_id = pr.id AND t.active AND t.create_date < %(end)s
-                           AND (t.state NOT IN ('1_done', '1_canceled')
-                                OR COALESCE(t.date_last_stage_update, t.write_date) >= %(end)s)
-                  ) tk ON TRUE
-                 WHERE pa.commercial_partner_id = ANY(%(partners)s)
-                   AND (pr.active OR pr.retention_is_closed)
-                   AND pr.create_date < %(end)s
-                """,
-                    day=as_of,
-                    end=end,
-                    partners=list(partner_ids),
-                )
-            )
+        )
         projects = defaultdict(lambda: {"open": [], "done": 0})
         for (
             company_id,
@@ -701,21 +579,17 @@ class RetentionProfileBuilder(models.AbstractModel):
         return projects
 
     @api.model
-    def _latest_satisfaction(self, partner_ids, as_of=None):
+    def _latest_satisfaction(self, partner_ids):
         """Latest customer feedback (0-100) per customer: the newest row of the satisfaction
-        sources (Odoo's ratings, feedback answers), in one query. With ``as_of``, the newest
-        one answered on or before that day (a rating by the day it was given, its last
-        change)."""
+        sources (Odoo's ratings, feedback answers), in one query."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT DISTINCT ON (fb.partner_id) fb.partner_id, fb.score
                   FROM (%(sources)s) AS fb(partner_id, score, day)
-                 WHERE %(until)s
                  ORDER BY fb.partner_id, fb.day DESC
                 """,
                 sources=SQL(" UNION ALL ").join(self._satisfaction_sources(list(partner_ids))),
-                until=SQL("fb.day < %s", as_of + timedelta(days=1)) if as_of else SQL("TRUE"),
             )
         )
         return {row[0]: row[1] for row in self.env.cr.fetchall()}
