@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -114,16 +116,24 @@ class RetentionCohortReport(models.Model):
         )
 
     @api.model
-    def _rebuild_cohorts(self, company):
-        """Recompute this company's cells from its snapshots (a cohort's size and first
-        revenue depend on all its members, the running period changes every day): one DELETE
-        and one INSERT. Returns the number of rows."""
+    def _rebuild_cohorts(self, company, period_from=None):
+        """Recompute this company's cells from its snapshots: all of them, or those of the
+        periods from the one holding ``period_from`` on (the snapshots of earlier months did
+        not change: neither did those periods' cells, nor the size and first revenue of the
+        cohorts before it). One DELETE and one INSERT. Returns the number of rows."""
+        condition = SQL("company_id = %s", company.id)
+        if period_from:
+            condition = SQL(
+                "%s AND period >= date_trunc(granularity, %s::date)::date",
+                condition,
+                period_from,
+            )
         written = replace_rows(
             self.env,
             CELL_TABLE,
             self._cell_columns(),
-            SQL("company_id = %s", company.id),
-            self._cohort_query(fields.Date.context_today(self), company.id),
+            condition,
+            self._cohort_query(fields.Date.context_today(self), company.id, period_from),
         )
         self.invalidate_model()
         return written
@@ -172,16 +182,22 @@ class RetentionCohortReport(models.Model):
         ]
 
     @api.model
-    def _cohort_query(self, today, company_id):
-        """The stored cells of one company up to the month of ``today``."""
+    def _cohort_query(self, today, company_id, period_from=None):
+        """The stored cells of one company up to the month of ``today`` (from the period of
+        ``period_from`` on, when given)."""
         current = today.replace(day=1)
-        return SQL("%s %s FROM sized s", self._with(current, company_id), self._cell_select())
+        return SQL(
+            "%s %s FROM sized s",
+            self._with(current, company_id, period_from),
+            self._cell_select(),
+        )
 
     @api.model
-    def _with(self, current, company_id):
+    def _with(self, current, company_id, period_from=None):
         """The cohort's customers of one company, one row per customer, granularity and
-        period since its first invoice up to the ``current`` month, with what the snapshots
-        say of it."""
+        period since its first invoice (or since the period of ``period_from``) up to the
+        ``current`` month, with what the snapshots say of it. A cohort that started before
+        ``period_from`` takes its first revenue from its stored period-0 cells."""
         return SQL(
             """
             WITH members AS (
@@ -200,7 +216,8 @@ class RetentionCohortReport(models.Model):
                   FROM members m
                  CROSS JOIN kinds k
                  CROSS JOIN LATERAL generate_series(
-                       date_trunc(k.granularity, m.first_month),
+                       GREATEST(date_trunc(k.granularity, m.first_month),
+                                date_trunc(k.granularity, %(period_from)s::date)),
                        date_trunc(k.granularity, %(current)s::date),
                        make_interval(months => k.months)) AS g(period)
             ),
@@ -215,7 +232,16 @@ class RetentionCohortReport(models.Model):
                   FROM retention_snapshot s
                  CROSS JOIN kinds k
                  WHERE s.company_id = %(company)s
+                   AND s.month >= date_trunc('quarter', %(period_from)s::date)
                  GROUP BY 1, 2, 3, 4
+            ),
+            stored_first AS (
+                -- the first revenue of the cohorts older than the periods rebuilt
+                SELECT granularity, cohort, SUM(revenue) AS revenue
+                  FROM retention_cohort_period
+                 WHERE company_id = %(company)s AND period_offset = 0
+                   AND cohort < date_trunc(granularity, %(period_from)s::date)
+                 GROUP BY 1, 2
             ),
             cells AS (
                 SELECT g.company_id, g.partner_id, g.granularity, g.cohort, g.period,
@@ -232,15 +258,20 @@ class RetentionCohortReport(models.Model):
             sized AS (
                 SELECT c.*,
                        COUNT(*) OVER cell AS cohort_size,
-                       SUM(c.revenue) FILTER (WHERE c.period_offset = 0) OVER cohort
-                           AS first_revenue
+                       COALESCE(
+                           SUM(c.revenue) FILTER (WHERE c.period_offset = 0) OVER cohort,
+                           sf.revenue) AS first_revenue
                   FROM cells c
+                  LEFT JOIN stored_first sf
+                    ON sf.granularity = c.granularity AND sf.cohort = c.cohort
                 WINDOW cell AS (PARTITION BY c.company_id, c.granularity, c.cohort, c.period),
                        cohort AS (PARTITION BY c.company_id, c.granularity, c.cohort)
             )
             """,
             current=current,
             company=company_id,
+            # every period from the first one when the cells are all rebuilt
+            period_from=period_from or date(1900, 1, 1),
         )
 
     @api.model

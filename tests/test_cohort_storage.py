@@ -76,3 +76,35 @@ class TestCohortStorage(RetentionAnalyticsCase):
         written = cohorts._rebuild_cohorts(self.company)
         self.assertEqual(written, len(cells))
         self.assertEqual(self.cells(), cells)
+
+    def stored_cells(self):
+        self.env.cr.execute(
+            "SELECT id, partner_id, granularity, cohort, period, period_offset, cohort_size, "
+            "active_count, active_share, invoiced_share, revenue, "
+            "ROUND(revenue_retained_share, 6) FROM retention_cohort_period "
+            "WHERE company_id = %s ORDER BY id",
+            [self.company.id],
+        )
+        return self.env.cr.fetchall()
+
+    def test_cells_rebuilt_from_a_month_on_are_those_of_a_full_rebuild(self):
+        """The daily job rebuilds the cells of the periods from the earliest month it rebuilt:
+        an invoice in April for the cohort of April 2025 (its first revenue kept from the
+        stored cells) and a newcomer's cohort give what rebuilding every cell gives."""
+        self.make_invoice(self.a, "2026-04-20", 250)
+        newcomer = self.env["res.partner"].create({"name": "Analytics H Newcomer", "is_company": 1})
+        self.make_invoice(newcomer, "2026-05-12", 900)
+        before = self.stored_cells()
+        self.Snapshot._cron_update_snapshots()
+        incremental = self.stored_cells()
+        self.assertNotEqual(incremental, before)
+        self.env["retention.cohort.report"].sudo()._rebuild_cohorts(self.company)
+        self.assertEqual(incremental, self.stored_cells())
+        # the cohort of April 2025 (A, E) kept its first revenue: A's retained share in June
+        june = next(
+            row
+            for row in incremental
+            if row[1] == self.a.id and row[2] == "month" and row[4] == self.to_date("2026-06-01")
+        )
+        self.assertEqual(june[3], self.to_date("2025-04-01"))
+        self.assertIsNotNone(june[11])

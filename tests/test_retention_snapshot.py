@@ -131,6 +131,48 @@ class TestRetentionSnapshot(RetentionAnalyticsCase):
         self.assertFalse(self.snap(self.e, date(2026, 5, 1)))
         self.assertFalse(self.snap(self.e, date(2026, 6, 1)))
 
+    def jobs_done_yesterday(self):
+        Job = self.env["retention.snapshot.job"].sudo()
+        jobs = Job.search([("company_id", "=", self.company.id)])
+        jobs.write({"done_on": "2026-06-14", "metrics_done_on": "2026-06-14"})
+        return Job
+
+    def test_a_normal_day_rebuilds_the_running_month_only(self):
+        """Nothing marked since yesterday: the current month (as of today) is rebuilt, not
+        the closed months; the month before once after it closes, as of its end."""
+        Job = self.jobs_done_yesterday()
+
+        def rebuilt_today(today):
+            self.Snapshot._cron_update_snapshots()
+            jobs = Job.search([("company_id", "=", self.company.id), ("done_on", "=", today)])
+            return sorted(jobs.mapped("month"))
+
+        self.assertEqual(rebuilt_today("2026-06-15"), [date(2026, 6, 1)])
+        self.assertFalse(Job._pending_count(date(2026, 6, 15)), "done for today")
+        with freeze_time("2026-07-01"):
+            # June just closed: rebuilt once more as of its end, July starts
+            self.assertEqual(rebuilt_today("2026-07-01"), [date(2026, 6, 1), date(2026, 7, 1)])
+        with freeze_time("2026-07-02"):
+            self.assertEqual(rebuilt_today("2026-07-02"), [date(2026, 7, 1)])
+
+    def test_changing_the_stage_rules_marks_every_month(self):
+        Job = self.jobs_done_yesterday()
+        self.env["retention.snapshot"].flush_model()
+        self.env.cr.execute(
+            "SELECT COUNT(DISTINCT month) FROM retention_snapshot WHERE company_id = %s",
+            [self.company.id],
+        )
+        months = self.env.cr.fetchone()[0]
+        self.company.retention_churn_days = 300
+        due = Job.search([("company_id", "=", self.company.id), ("done_on", "=", False)])
+        self.assertEqual(len(due), months)
+        self.company.retention_churn_days = 300  # the same value: nothing more to do
+        self.Snapshot._cron_update_snapshots()
+        self.assertFalse(Job._pending_count(date(2026, 6, 15)))
+        # B churned in March 2025 after 12 months and more without invoice; with a 300-day
+        # window its February 2025 is churned already (last invoice 5 March 2024)
+        self.assertEqual(self.snap(self.b, date(2025, 2, 1)).stage, "churned")
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)

@@ -6,4 +6,5 @@ from . import retention_snapshot_job
 from . import retention_dashboard
 from . import retention_backtest
 from . import retention_weight_set
+from . import res_company
 from . import res_partner

@@ -14,9 +14,6 @@ from ..profile.res_partner import MONEY_GROUPS, RETENTION_STAGES
 
 _logger = logging.getLogger(__name__)
 
-#: The daily job rebuilds this many months up to the current one (the current month and the
-#: 12 before: a late credit note moves the 12-month revenue of every month after it).
-REBUILD_MONTHS = 13
 #: The month grid starts this far before the first month rebuilt: the 12-month window of the
 #: month before it (for the won-back flag) reaches that far. The stage's facts (first, last and
 #: win-back invoices) and the lifetime revenue are read from the whole history.
@@ -355,7 +352,7 @@ class RetentionSnapshot(models.Model):
                 continue
             rows += self._rebuild(company, month_start(first), current)
             self._fill_history(company, month_start(first), current)
-            self._rebuild_reports(company, first)
+            self._rebuild_reports(company, first, all_cohorts=True)
             # every month is fresh: nothing for the daily job to redo today
             self.env["retention.snapshot.job"].sudo()._mark_done(
                 company, month_start(first), current
@@ -371,9 +368,11 @@ class RetentionSnapshot(models.Model):
 
     @api.model
     def _cron_update_snapshots(self):
-        """Daily: rebuild the current month and the 12 before, plus any month marked by an
-        invoice posted or cancelled since, one (company, month) per batch (retention.job.mixin:
-        committed, time budget, progress); then the metric rows of the periods rebuilt."""
+        """Daily: rebuild the current month, the month before once after it closed, and any
+        month marked since (an invoice posted or cancelled marks its month and the later ones:
+        their 12-month revenue moves), one (company, month) per batch (retention.job.mixin:
+        committed, time budget, progress); then the metric rows and cohort cells of the
+        periods rebuilt."""
         Job = self.env["retention.snapshot.job"].sudo()
         today = fields.Date.context_today(self)
         Job._plan(self.env["res.company"].sudo().search([]), month_start(today))
@@ -426,7 +425,7 @@ class RetentionSnapshot(models.Model):
             )
             first = self.env.cr.fetchone()[0]
             if first:
-                self._rebuild_reports(company, first)
+                self._rebuild_reports(company, first, all_cohorts=True)
         self.env.cr.execute(
             "UPDATE retention_snapshot_job SET metrics_done_on = done_on WHERE done_on IS NOT NULL"
         )
@@ -434,12 +433,14 @@ class RetentionSnapshot(models.Model):
         self._analyze_tables()
 
     @api.model
-    def _rebuild_reports(self, company, period_from):
+    def _rebuild_reports(self, company, period_from, all_cohorts=False):
         """The stored rows of the reports read from the snapshots: the metric rows of the
-        periods from ``period_from`` on, and the cohorts' cells (all of them: a cohort's size
-        and first revenue depend on every member)."""
+        periods from ``period_from`` on (from January of its year), and the cohorts' cells of
+        the periods from ``period_from`` on (``all_cohorts``: every cell)."""
         self.env["retention.metric.report"].sudo()._rebuild_periods(company, period_from)
-        self.env["retention.cohort.report"].sudo()._rebuild_cohorts(company)
+        self.env["retention.cohort.report"].sudo()._rebuild_cohorts(
+            company, None if all_cohorts else period_from
+        )
 
     @api.model
     def _analyze_tables(self):

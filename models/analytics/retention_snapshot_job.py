@@ -3,7 +3,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .retention_snapshot import REBUILD_MONTHS
+#: Besides the months marked by invoices, the daily job rebuilds the current month (its stage
+#: and figures are as of today) and, once after it closes, the month before (as of its end).
+OPEN_MONTHS = 2
 
 
 class RetentionSnapshotJob(models.Model):
@@ -44,8 +46,12 @@ class RetentionSnapshotJob(models.Model):
 
     @api.model
     def _plan(self, companies, current):
-        """Make sure the last months of every company are due today (or done today)."""
-        first = current - relativedelta(months=REBUILD_MONTHS - 1)
+        """Make sure the current month and the month before of every company have a job: the
+        current month is due every day, the month before once after it closed (see
+        _due_domain_sql). Older months are due only when something marked them: an invoice
+        posted or cancelled (_mark_moves), a change of the stage rules or of the history
+        window (res.company)."""
+        first = current - relativedelta(months=OPEN_MONTHS - 1)
         self.flush_model()
         self.env.cr.execute(
             SQL(
@@ -63,7 +69,7 @@ class RetentionSnapshotJob(models.Model):
                 months=self._months(first, current),
             )
         )
-        # months older than the rebuilt window that nothing marked are kept as history
+        # older months done with their metric rows: nothing left to do for them
         self.env.cr.execute(
             SQL(
                 "DELETE FROM retention_snapshot_job WHERE month < %s AND done_on IS NOT NULL "
@@ -75,11 +81,13 @@ class RetentionSnapshotJob(models.Model):
 
     @api.model
     def _due_domain_sql(self, today):
-        first = today.replace(day=1) - relativedelta(months=REBUILD_MONTHS - 1)
+        """Due: never rebuilt since marked, or last rebuilt before today while the month was
+        still running (the current month every day; a closed month once more, as of its end).
+        A closed month rebuilt after its end stays as it is until something marks it."""
         return SQL(
-            "(done_on IS NULL OR (done_on < %(today)s AND month >= %(first)s))",
+            "(done_on IS NULL OR (done_on < %(today)s "
+            "AND done_on < (month + interval '1 month')::date))",
             today=today,
-            first=first,
         )
 
     @api.model
@@ -160,35 +168,36 @@ class RetentionSnapshotJob(models.Model):
     def _mark_moves(self, moves):
         """Customer invoices posted or cancelled: their month and the later ones are due again
         (up to the current month)."""
-        today = fields.Date.context_today(self)
-        current = today.replace(day=1)
         firsts = {}
         for move in moves:
             if move.move_type in ("out_invoice", "out_refund") and move.invoice_date:
                 month = move.invoice_date.replace(day=1)
                 company = move.company_id.id
                 firsts[company] = min(firsts.get(company, month), month)
-        if not firsts:
-            return False
-        self.flush_model()
         for company_id, first in firsts.items():
-            months = self._months(min(first, current), current)
-            self.env.cr.execute(
-                SQL(
-                    """
-                    INSERT INTO retention_snapshot_job (company_id, month, create_uid, write_uid,
-                                                        create_date, write_date)
-                    SELECT %(company)s, m.month, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                           now() AT TIME ZONE 'UTC'
-                      FROM unnest(%(months)s::date[]) AS m(month)
-                    ON CONFLICT (company_id, month) DO UPDATE
-                       SET done_on = NULL, metrics_done_on = NULL
-                     WHERE retention_snapshot_job.done_on IS NOT NULL
-                    """,
-                    company=company_id,
-                    uid=self.env.uid,
-                    months=months,
-                )
+            self._mark_months(company_id, first)
+        return bool(firsts)
+
+    @api.model
+    def _mark_months(self, company_id, first):
+        """The months of a company from ``first`` to the current one are due again."""
+        current = fields.Date.context_today(self).replace(day=1)
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retention_snapshot_job (company_id, month, create_uid, write_uid,
+                                                    create_date, write_date)
+                SELECT %(company)s, m.month, %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(months)s::date[]) AS m(month)
+                ON CONFLICT (company_id, month) DO UPDATE
+                   SET done_on = NULL, metrics_done_on = NULL
+                 WHERE retention_snapshot_job.done_on IS NOT NULL
+                """,
+                company=company_id,
+                uid=self.env.uid,
+                months=self._months(min(first.replace(day=1), current), current),
             )
+        )
         self.invalidate_model()
-        return True
