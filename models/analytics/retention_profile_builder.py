@@ -51,6 +51,8 @@ class RetentionProfileBuilder(models.AbstractModel):
         health history and the customer's "why it moved" both read it."""
         self.env.flush_all()
         self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
+        # a batch's invoices times its days are sorted and hashed in memory, not on disk
+        self.env.cr.execute("SET LOCAL work_mem = '64MB'")
         by_day = self._gather_facts_as_of(partner_ids, days)
         current = self._read_current_values(partner_ids, company)
         weights = company._retention_weights()
@@ -146,7 +148,15 @@ class RetentionProfileBuilder(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                WITH cm AS MATERIALIZED (SELECT * FROM %(moves)s m),
+                WITH cm AS MATERIALIZED (
+                    SELECT m.*,
+                           -- the first invoice of its date: counts the distinct dates
+                           m.move_type = 'out_invoice' AND m.invoice_date IS DISTINCT FROM
+                               LAG(m.invoice_date) OVER (
+                                   PARTITION BY m.company_id, m.partner_id, m.move_type
+                                   ORDER BY m.invoice_date) AS new_date
+                      FROM %(moves)s m
+                ),
                 paid AS (
                     -- what was reconciled with each invoice, by day
                     SELECT aml.move_id, apr.max_date, SUM(apr.amount) AS amount
@@ -156,31 +166,30 @@ class RetentionProfileBuilder(models.AbstractModel):
                        AND aml.display_type = 'payment_term'
                      GROUP BY 1, 2
                 ),
-                inv AS (
-                    SELECT d.day, cm.*,
-                           cm.move_type = 'out_invoice' AND cm.invoice_date_due < d.day AS due,
-                           (d.day - interval '12 months')::date AS start_12m,
-                           (d.day - interval '24 months')::date AS start_24m
-                      FROM cm JOIN %(days)s ON cm.invoice_date <= d.day
-                ),
                 later AS (
-                    SELECT inv.id, inv.day, SUM(paid.amount) AS amount
-                      FROM inv JOIN paid ON paid.move_id = inv.id AND paid.max_date > inv.day
-                     WHERE inv.due
+                    -- paid after the day: still owed on it (invoices due before the day)
+                    SELECT cm.id, d.day, SUM(paid.amount) AS amount
+                      FROM paid
+                      JOIN cm ON cm.id = paid.move_id
+                      JOIN %(days)s ON paid.max_date > d.day AND cm.invoice_date <= d.day
+                           AND cm.invoice_date_due < d.day
                      GROUP BY 1, 2
                 ),
                 owed AS (
-                    SELECT inv.*,
-                           inv.due AND inv.residual + COALESCE(later.amount, 0) > 0.005
-                               AS overdue,
-                           inv.residual + COALESCE(later.amount, 0) AS residual_then
-                      FROM inv
-                      LEFT JOIN later ON later.id = inv.id AND later.day = inv.day
+                    SELECT d.day, cm.*,
+                           (d.day - interval '12 months')::date AS start_12m,
+                           (d.day - interval '24 months')::date AS start_24m,
+                           cm.move_type = 'out_invoice' AND cm.invoice_date_due < d.day
+                               AND cm.residual + COALESCE(later.amount, 0) > 0.005 AS overdue,
+                           cm.residual + COALESCE(later.amount, 0) AS residual_then
+                      FROM cm
+                      JOIN %(days)s ON cm.invoice_date <= d.day
+                      LEFT JOIN later ON later.id = cm.id AND later.day = d.day
                 )
                 SELECT day, company_id, partner_id,
                        MAX(invoice_date) FILTER (WHERE is_first_invoice),
                        MAX(invoice_date) FILTER (WHERE move_type = 'out_invoice'),
-                       COUNT(DISTINCT invoice_date) FILTER (WHERE move_type = 'out_invoice'),
+                       COUNT(*) FILTER (WHERE new_date),
                        COUNT(*) FILTER (WHERE move_type = 'out_invoice'),
                        COUNT(*) FILTER (WHERE move_type = 'out_invoice'
                                           AND invoice_date > start_12m),
