@@ -8,6 +8,7 @@ from . import test_install_reviews
 from . import test_review_tour
 from . import test_followup_rules
 from . import test_followup_workers
+from . import test_followup_log_queries
 from . import test_followup_tour
 from . import test_retention_metrics_engine
 from . import test_retention_snapshot

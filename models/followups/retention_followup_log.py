@@ -118,10 +118,13 @@ class RetentionFollowupLog(models.Model):
             # sudo: the names of the records the user may read (checked just above)
             names = dict(zip(readable.ids, readable.sudo().mapped("display_name"), strict=True))
             existing_ids = set(existing.ids)
+            records = self.env[model]
             for log in logs:
                 if log.res_id not in existing_ids:
                     continue
-                log.record_ref = f"{model},{log.res_id}"
+                # a record, not the text "model,id": for a text, the field checks that the
+                # record exists, one query per row; these were checked all at once above
+                log.record_ref = records.browse(log.res_id)
                 log.record_name = names.get(log.res_id) or self.env._(
                     "%(kind)s #%(id)s", kind=labels.get(model, model), id=log.res_id
                 )
