@@ -12,7 +12,7 @@ from measure import Measure, Result, current_rss_mb
 from paths import StepTimer
 
 HISTORY_TARGET, DAILY_TARGET, BACKTEST_TARGET = 300, 60, 30
-#: Memory is flat when the process grows by less than this from the first month filled to
+#: Memory is flat when the process grows by less than this from the first batch written to
 #: the last (one batch of customers is in memory at a time, whatever the months).
 FLAT_GROWTH_MB = 64
 
@@ -39,19 +39,19 @@ class History:
     def history_build(self):
         """The health, stage and factor scores of every customer for every closed month of the
         history window (24 by default), as of each month's end: _fill_history, each company
-        committed. Memory: the process's size after each month."""
+        committed. Memory: the process's size after each batch of customers written."""
         rss = []
         cls = type(self.snapshots)
-        fill_health, own = cls._fill_health, cls.__dict__.get("_fill_health")
+        write_rows, own = cls._write_health_rows, cls.__dict__.get("_write_health_rows")
 
-        def fill_and_watch(model, *args, **kwargs):
-            written = fill_health(model, *args, **kwargs)
+        def write_and_watch(model, *args, **kwargs):
+            written = write_rows(model, *args, **kwargs)
             rss.append(current_rss_mb())
             return written
 
         current = self.today.replace(day=1)
         months = written = 0
-        cls._fill_health = fill_and_watch
+        cls._write_health_rows = write_and_watch
         try:
             with Measure(self.cr) as m:
                 for company in self.companies:
@@ -61,15 +61,15 @@ class History:
                     self.cr.commit()
         finally:
             if own is None:
-                del cls._fill_health
+                del cls._write_health_rows
             else:
-                cls._fill_health = own
+                cls._write_health_rows = own
         growth = (rss[-1] - rss[0]) if rss else 0
         flat = growth < FLAT_GROWTH_MB
         if not flat:
             self.bench.failures.append(
-                f"health history: the process grew by {growth:.0f} MB from the first month "
-                f"filled to the last ({FLAT_GROWTH_MB} MB allowed)"
+                f"health history: the process grew by {growth:.0f} MB from the first batch "
+                f"written to the last ({FLAT_GROWTH_MB} MB allowed)"
             )
         self.bench.results.append(
             Result(
@@ -80,7 +80,8 @@ class History:
                 m.wall <= HISTORY_TARGET and flat,
                 f"{months} closed months x customers scored as of each month's end "
                 f"({written / max(months, 1):,.0f} rows a month, "
-                f"{m.wall / max(months, 1):.1f} s a month); RSS after the first month "
+                f"{m.wall / max(months, 1):.1f} s a month; each batch of customers read once "
+                f"for all the months, {len(rss)} batches); RSS after the first batch "
                 f"{rss[0] if rss else 0:.0f} MB, after the last {rss[-1] if rss else 0:.0f} MB "
                 f"({growth:+.0f} MB: {'flat' if flat else 'GROWS'})",
             )

@@ -200,16 +200,22 @@ class RetentionMetricReport(models.Model):
 
     @api.model
     def _rebuild_periods(self, company, period_from):
-        """Recompute this company's rows of every period starting from ``period_from`` (the
-        first day of a year, so that its quarters and the year are complete) up to the current
-        one, from the snapshots: one DELETE and one INSERT. Returns the number of rows."""
-        period_from = period_from.replace(month=1, day=1)
+        """Recompute this company's rows of the periods that end on or after the month of
+        ``period_from`` (of each type: the month, the quarter and the year holding it, and
+        every later one) up to the current one, from the snapshots: one DELETE and one INSERT.
+        A period that ended before reads no snapshot of that month or later: it stays as it
+        is. Returns the number of rows."""
+        period_from = period_from.replace(day=1)
         current = fields.Date.context_today(self).replace(day=1)
         written = replace_rows(
             self.env,
             PERIOD_TABLE,
             self._period_columns(),
-            SQL("company_id = %s AND period_start >= %s", company.id, period_from),
+            SQL(
+                "company_id = %s AND period_start >= date_trunc(period_type, %s::date)::date",
+                company.id,
+                period_from,
+            ),
             self._metric_query(current, company.id, period_from),
         )
         self.invalidate_model()
@@ -225,8 +231,9 @@ class RetentionMetricReport(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _metric_query(self, current, company_id, period_from):
-        """The rows of the periods of one company starting from ``period_from`` to the
-        ``current`` month, from the snapshots of the month before ``period_from`` onwards."""
+        """The rows of the periods of one company that end on or after the month
+        ``period_from`` up to the ``current`` month, from the snapshots those periods read
+        (from the month before the year of ``period_from`` on)."""
         return SQL(
             """
             WITH contributions AS (%(contributions)s),
@@ -235,9 +242,7 @@ class RetentionMetricReport(models.Model):
               FROM periods r
              WHERE %(where)s
             """,
-            contributions=self._period_contributions(
-                company_id, period_from - relativedelta(months=1), current
-            ),
+            contributions=self._period_contributions(company_id, period_from, current),
             periods=self._period_totals(),
             select=self._period_select(current),
             where=self._period_where(period_from, current),
@@ -278,9 +283,10 @@ class RetentionMetricReport(models.Model):
         ]
 
     @api.model
-    def _period_contributions(self, company_id, read_from, current):
-        """What each snapshot of the company from ``read_from`` on gives to the periods it
-        closes and to the one it opens."""
+    def _period_contributions(self, company_id, period_from, current):
+        """What each snapshot of the company gives to the periods it closes and to the one it
+        opens, for the periods rebuilt (those of each type from the one holding the month
+        ``period_from`` on)."""
         return SQL(
             """
                 -- a snapshot closes the periods whose last (or current) month it is ...
@@ -300,6 +306,7 @@ class RetentionMetricReport(models.Model):
                                      + make_interval(months => t.months - 1))::date,
                                     %(current)s::date) AS end_month) e
                  WHERE s.company_id = %(company)s AND s.month >= %(read_from)s
+                   AND s.month >= date_trunc(t.period_type, %(period_from)s::date)
                 UNION ALL
                 -- ... and opens the period that starts the month after it
                 SELECT s.company_id, s.partner_id, t.period_type,
@@ -311,9 +318,13 @@ class RetentionMetricReport(models.Model):
                    AND s.month < %(current)s
                    AND date_trunc(t.period_type, s.month + interval '1 month')
                        = s.month + interval '1 month'
+                   AND s.month + interval '1 month'
+                       >= date_trunc(t.period_type, %(period_from)s::date)
             """,
             company=company_id,
-            read_from=read_from,
+            # the month before the first period rebuilt (the year's): it opens that period
+            read_from=period_from.replace(month=1) - relativedelta(months=1),
+            period_from=period_from,
             current=current,
         )
 
@@ -395,9 +406,11 @@ class RetentionMetricReport(models.Model):
 
     @api.model
     def _period_where(self, period_from, current):
-        """The periods rebuilt: from ``period_from`` to the ``current`` month."""
+        """The periods rebuilt: of each type, from the one holding the month ``period_from``
+        to the ``current`` month."""
         return SQL(
-            "r.period_start >= %(period_from)s AND r.period_start <= %(current)s",
+            "r.period_start >= date_trunc(r.period_type, %(period_from)s::date)::date "
+            "AND r.period_start <= %(current)s",
             period_from=period_from,
             current=current,
         )

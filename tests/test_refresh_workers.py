@@ -8,6 +8,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from odoo.addons.customer_retention.models.analytics import retention_snapshot
 from odoo.addons.customer_retention.models.profile import retention_profile_builder
 
 from .common import TODAY, JobWorkersCase, RetentionCase, one_batch_per_call, run_cron
@@ -116,14 +117,16 @@ class TestRefreshJobsOnTheHelper(RetentionCase):
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestSnapshotJobOnTheHelper(RetentionCase):
-    def test_snapshot_job_rebuilds_one_month_per_batch(self):
+    def test_snapshot_job_rebuilds_a_run_of_months_per_batch(self):
+        """A batch claims up to CLAIM_MONTHS due months (here 2) and rebuilds each run of
+        consecutive months in one statement; the other months are left to the next calls."""
         self.make_invoice(self.customer, "2026-03-10", 1000)
         Job = self.env["retention.snapshot.job"]
-        with one_batch_per_call():
+        with one_batch_per_call(), patch.object(retention_snapshot, "CLAIM_MONTHS", 2):
             done, remaining = run_cron(self.env, SNAPSHOT_CRON)
-        self.assertEqual(done, 1)
-        self.assertEqual(remaining, Job._pending_count(self.to_date(TODAY)))
-        self.assertGreater(remaining, 0, "the other months are left to the next calls")
+            self.assertEqual(done, 2)
+            self.assertEqual(remaining, Job._pending_count(self.to_date(TODAY)))
+            self.assertGreater(remaining, 0, "the other months are left to the next calls")
         self.assertEqual(run_cron(self.env, SNAPSHOT_CRON), (remaining, 0))
         self.assertFalse(
             Job._claim_metrics(self.company), "all months done: their metric rows follow"

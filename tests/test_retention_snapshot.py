@@ -302,6 +302,43 @@ class TestRetentionMetrics(RetentionAnalyticsCase):
                         )
                 start += relativedelta(months=months)
 
+    def stored_rows(self):
+        self.env.cr.execute(
+            "SELECT * FROM retention_metric_period WHERE company_id = %s ORDER BY id",
+            [self.company.id],
+        )
+        return self.env.cr.fetchall()
+
+    def test_periods_rebuilt_from_a_month_on_are_those_of_a_full_rebuild(self):
+        """The daily job rebuilds only the periods ending on or after the earliest month it
+        rebuilt (here May: May, the second quarter, 2026 and June): the stored rows are what
+        rebuilding every period gives, and the periods before were not rewritten."""
+        Report = self.env["retention.metric.report"].sudo()
+        self.make_invoice(self.e, "2026-05-25", 450)
+        self.make_invoice(self.c, "2026-06-03", 120)
+        before = {row[0]: row for row in self.stored_rows()}
+        earlier_versions = self.row_versions(earlier=True)
+        later_versions = self.row_versions(earlier=False)
+        self.Snapshot._cron_update_snapshots()
+        incremental = self.stored_rows()
+        self.assertNotEqual(incremental, list(before.values()))
+        # the periods that ended before May were not written again (same row versions)
+        self.assertEqual(self.row_versions(earlier=True), earlier_versions)
+        self.assertNotEqual(self.row_versions(earlier=False), later_versions)
+        self.env.cr.execute(
+            "SELECT MIN(month) FROM retention_snapshot WHERE company_id = %s", [self.company.id]
+        )
+        Report._rebuild_periods(self.company, self.env.cr.fetchone()[0])
+        self.assertEqual(incremental, self.stored_rows())
+
+    def row_versions(self, earlier):
+        self.env.cr.execute(
+            "SELECT id, xmin::text FROM retention_metric_period WHERE company_id = %s AND "
+            "(period_start < date_trunc(period_type, DATE '2026-05-01')::date) = %s ORDER BY id",
+            [self.company.id, earlier],
+        )
+        return self.env.cr.fetchall()
+
     def test_daily_job_keeps_the_stored_rows_current(self):
         """The report's rows are stored: a new invoice shows in them once the daily job has
         rebuilt its months, then the periods those months belong to."""

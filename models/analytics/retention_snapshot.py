@@ -18,6 +18,9 @@ _logger = logging.getLogger(__name__)
 #: month before it (for the won-back flag) reaches that far. The stage's facts (first, last and
 #: win-back invoices) and the lifetime revenue are read from the whole history.
 LOOKBACK_MONTHS = 12
+#: The daily job's batch: at most this many due months, each run of consecutive months of a
+#: company rebuilt by one statement (reading the invoices once, not once a month).
+CLAIM_MONTHS = 12
 #: Customers evaluated per batch when the health of past months is stored, at most...
 BATCH_SIZE = 2000
 #: ... and about this many customer-months per batch (1,000 customers for 24 months): the
@@ -387,19 +390,30 @@ class RetentionSnapshot(models.Model):
 
     @api.model
     def _rebuild_next_due_month(self, today):
-        """One batch: claim a due (company, month), rebuild it and stamp it done for today.
-        Returns 1, or 0 when no month is left to claim."""
-        job = self.env["retention.snapshot.job"].sudo()._claim(today)
-        if not job:
-            return 0
-        # a month last rebuilt while it was the current one holds live scores: as of its end now
-        closed_since = not job.done_on or job.done_on < job.month + relativedelta(months=1)
-        self._rebuild(job.company_id, job.month, job.month)
-        if job.month in self._history_months(job.company_id, job.month, job.month):
-            self._fill_health(job.company_id, job.month, only_missing=not closed_since)
-        job.done_on = today
-        job.flush_recordset()
-        return 1
+        """One batch: claim up to CLAIM_MONTHS due (company, month), rebuild each run of
+        consecutive months of a company in one statement, score the closed ones and stamp
+        them done for today. Returns the number of months, 0 when none is left to claim."""
+        jobs = self.env["retention.snapshot.job"].sudo()._claim(today, limit=CLAIM_MONTHS)
+        for company, run in jobs._runs():
+            self._rebuild(company, run[0].month, run[-1].month)
+            history = set(self._history_months(company, run[0].month, run[-1].month))
+            # a month last rebuilt while it was the current one holds live scores, and a
+            # marked one changed: all its rows as of its end; the others, their new rows only
+            rescore = run.filtered(
+                lambda job, history=history: (
+                    job.month in history
+                    and (not job.done_on or job.done_on < job.month + relativedelta(months=1))
+                )
+            )
+            self._fill_health_months(company, rescore.mapped("month"))
+            self._fill_health_months(
+                company,
+                [job.month for job in run - rescore if job.month in history],
+                only_missing=True,
+            )
+        jobs.write({"done_on": today})
+        jobs.flush_recordset()
+        return len(jobs)
 
     @api.model
     def _rebuild_due_metrics(self):

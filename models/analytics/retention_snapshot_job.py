@@ -91,17 +91,34 @@ class RetentionSnapshotJob(models.Model):
         )
 
     @api.model
-    def _claim(self, today):
-        """Lock one due (company, month), skipping those another worker holds."""
+    def _claim(self, today, limit=1):
+        """Lock up to ``limit`` due (company, month) rows, latest first, skipping those another
+        worker holds."""
         self.flush_model()
         return self.browse(
             self._job_claim(
                 "retention_snapshot_job",
                 self._due_domain_sql(today),
-                order=SQL("month DESC, company_id"),
-                limit=1,
+                order=SQL("company_id, month DESC"),
+                limit=limit,
             )
         )
+
+    def _runs(self):
+        """These jobs as runs of consecutive months of one company: [(company, jobs)], each
+        run rebuilt by one statement."""
+        runs = []
+        for job in self.sorted(lambda job: (job.company_id.id, job.month)):
+            last = runs[-1][1][-1] if runs else None
+            if (
+                last
+                and last.company_id == job.company_id
+                and last.month + relativedelta(months=1) == job.month
+            ):
+                runs[-1] = (runs[-1][0], runs[-1][1] | job)
+            else:
+                runs.append((job.company_id, job))
+        return runs
 
     @api.model
     def _pending_count(self, today):
