@@ -32,7 +32,9 @@ class History:
         if not fetch_value(self.cr, "SELECT COUNT(*) FROM retention_snapshot"):
             self.bench.failures.append("health history: no snapshot (run path 6a first)")
             return
-        self.history_build()
+        skip = {name.strip() for name in self.bench.args.skip.split(",")}
+        if "history-build" not in skip:  # development: the daily job and back-test only
+            self.history_build()
         self.daily_increment()
         self.backtest()
 

@@ -454,6 +454,7 @@ class Bench:
             [admin.id, customers],
         )
         assigned = self.cr.rowcount
+        self._fill_cockpit_lists(admin, customers)
         self.cr.commit()
         env = self.env(user=admin.id, su=False)
         env.invalidate_all()
@@ -469,6 +470,59 @@ class Bench:
                 m.wall < 1.0,
                 ", ".join(f"{name} {len(data[name])}" for name in lists),
             )
+        )
+
+    def _fill_cockpit_lists(self, user, customers):
+        """What an account manager's lists hold besides the figures (the generator makes none
+        of it): planned reviews (a third overdue), renewal dates in the next 90 days, open risk
+        cases of the at-risk customers and activities due today or late, on the first
+        ``customers`` customers; made once (a rerun finds them)."""
+        env = self.env
+        partners = env["res.partner"].search(
+            [("retention_account_manager_id", "=", user.id), ("is_company", "=", True)],
+            order="id",
+            limit=customers,
+        )
+        if env["retention.review"].search_count([("user_id", "=", user.id)]):
+            return
+        sample = partners[:600]
+        env["retention.review"].create(
+            [
+                {
+                    "partner_id": p.id,
+                    "user_id": user.id,
+                    "date_planned": self.today + timedelta(days=(i % 45) - 15),
+                }
+                for i, p in enumerate(sample)
+            ]
+        )
+        for i, p in enumerate(partners[600:900]):
+            p.retention_renewal_date = self.today + timedelta(days=(i % 90) + 1)
+        at_risk = partners.filtered(lambda p: p.retention_stage == "at_risk")[:300]
+        env["retention.risk"].create(
+            [
+                {
+                    "partner_id": p.id,
+                    "user_id": user.id,
+                    "date_next": self.today + timedelta(days=(i % 20) - 10),
+                }
+                for i, p in enumerate(at_risk)
+            ]
+        )
+        call = env.ref("mail.mail_activity_data_call")
+        model = env["ir.model"]._get_id("res.partner")
+        env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model,
+                    "res_id": p.id,
+                    "activity_type_id": call.id,
+                    "user_id": user.id,
+                    "summary": "Call back",
+                    "date_deadline": self.today - timedelta(days=i % 10),
+                }
+                for i, p in enumerate(partners[900:1400])
+            ]
         )
 
     # -- 6b. follow-ups ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 # Retention analytics: monthly snapshots, their daily job, the dashboard's data.
 # The reports built on them (metric report, cohorts) are in report/.
+from . import account_partial_reconcile
 from . import retention_profile_builder
 from . import retention_snapshot
 from . import retention_snapshot_job

@@ -10,10 +10,14 @@ ends cost about one read of the batch, not 24."""
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ...engine.health import FACTORS, ProjectFacts, evaluate
+
+#: A first day at most this old is "recent": the reconciliations dated after it are few, and
+#: read by their date (see _paid_after_sql).
+RECENT_PAYMENT_DAYS = 62
 
 
 def _empty_facts():
@@ -157,15 +161,7 @@ class RetentionProfileBuilder(models.AbstractModel):
                                    ORDER BY m.invoice_date) AS new_date
                       FROM %(moves)s m
                 ),
-                paid AS (
-                    -- what was reconciled with each invoice, by day
-                    SELECT aml.move_id, apr.max_date, SUM(apr.amount) AS amount
-                      FROM account_move_line aml
-                      JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
-                     WHERE aml.move_id IN (SELECT id FROM cm WHERE move_type = 'out_invoice')
-                       AND aml.display_type = 'payment_term'
-                     GROUP BY 1, 2
-                ),
+                paid AS (%(paid)s),
                 later AS (
                     -- paid after the day: still owed on it (invoices due before the day)
                     SELECT cm.id, d.day, SUM(paid.amount) AS amount
@@ -208,11 +204,50 @@ class RetentionProfileBuilder(models.AbstractModel):
                 """,
                 moves=moves,
                 days=self._days_sql(days),
+                paid=self._paid_after_sql(min(days)),
             )
         )
         keys = self._invoice_fact_keys()
         for row in self.env.cr.fetchall():
             yield row[0], (row[1], row[2]), dict(zip(keys, row[3:], strict=True))
+
+    @api.model
+    def _paid_after_sql(self, first_day):
+        """What was reconciled with the batch's invoices (``cm``) after ``first_day``, per
+        invoice and reconciliation date (``move_id``, ``max_date``, ``amount``). The result
+        is the same either way; the way is chosen for speed: after a recent day (the month
+        that just closed, on the daily job), the few reconciliations dated since, found by
+        their date (account_partial_reconcile_retention_max_date_idx); after an older one (a
+        history of months), each invoice's own reconciliations."""
+        recent = fields.Date.context_today(self) - timedelta(days=RECENT_PAYMENT_DAYS)
+        if first_day >= recent:
+            return SQL(
+                """
+                WITH since AS MATERIALIZED (
+                    -- first the few reconciliations, then their invoices' lines by id
+                    SELECT aml.move_id, apr.max_date, apr.amount
+                      FROM account_partial_reconcile apr
+                      JOIN account_move_line aml ON aml.id = apr.debit_move_id
+                     WHERE apr.max_date > %(day)s AND aml.display_type = 'payment_term'
+                )
+                SELECT move_id, max_date, SUM(amount) AS amount
+                  FROM since
+                 WHERE move_id IN (SELECT id FROM cm WHERE move_type = 'out_invoice')
+                 GROUP BY 1, 2
+                """,
+                day=first_day,
+            )
+        return SQL(
+            """
+            SELECT aml.move_id, apr.max_date, SUM(apr.amount) AS amount
+              FROM account_move_line aml
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+             WHERE aml.move_id IN (SELECT id FROM cm WHERE move_type = 'out_invoice')
+               AND aml.display_type = 'payment_term' AND apr.max_date > %(day)s
+             GROUP BY 1, 2
+            """,
+            day=first_day,
+        )
 
     @api.model
     def _last_contact_dates_as_of(self, partner_ids, days):
