@@ -5,6 +5,7 @@ Today is 2026-06-15 (TODAY): the closed months are 2026-05 and before.
 """
 
 from datetime import date
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -13,6 +14,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..engine.health import FACTORS
+from ..models.analytics import retention_profile_builder
 from .common import TODAY, RetentionCase
 
 SCORE_COLUMNS = ["health_score", *(f"{name}_score" for name in FACTORS)]
@@ -48,6 +50,18 @@ class TestFactsAsOf(RetentionCase):
         january = self.invoice("2026-01-31")
         self.assertEqual(january["overdue_days"], 0)
         self.assertEqual(january["overdue_amount"], 0.0)
+
+    def test_paid_after_a_recent_month_end_overdue_on_it_either_way(self):
+        """The month just closed (31 May, today 15 June) reads the reconciliations dated since
+        by their date, older days each invoice's own: an invoice due on 10 May and paid on
+        10 June was overdue on 31 May both ways."""
+        late = self.make_invoice(self.customer, "2026-04-10", 700, due="2026-05-10")
+        self.pay(late, "2026-06-10")
+        recent = self.invoice("2026-05-31")
+        self.assertEqual(recent["overdue_days"], 57)  # the March invoice, due 4 April
+        self.assertAlmostEqual(recent["overdue_amount"], 700.0 + 400.0)  # with March's
+        with patch.object(retention_profile_builder, "RECENT_PAYMENT_DAYS", 0):
+            self.assertEqual(self.invoice("2026-05-31"), recent)
 
     def test_invoices_dated_after_the_day_do_not_count(self):
         february = self.invoice("2026-02-28")
