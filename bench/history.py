@@ -93,8 +93,8 @@ class History:
         """The daily snapshot job (_cron_update_snapshots), as ir.cron runs it (called again
         while months remain): on a normal day (yesterday's run stamped every month done: the
         running month is rebuilt, then its periods' metric rows and cohort cells), and on the
-        first day of a month (the month that just closed is rebuilt once more, as of its end,
-        and its rows scored: their health history)."""
+        first day of a month (the month that just closed, last rebuilt on its last day, has its
+        rows scored as of its end: their health history)."""
         yesterday = self.today - timedelta(days=1)
         self._run_daily_job(
             "6d. daily snapshot job, a normal day",
@@ -102,13 +102,13 @@ class History:
             "WHERE done_on >= %(day)s",
             {"day": yesterday},
         )
-        # the day before yesterday's month closed: its last run was while it was running
+        # the month before closed yesterday: the job last ran on its last day
         closed = self.today.replace(day=1) - relativedelta(months=1)
         self._run_daily_job(
             "6d-1. daily snapshot job, first day of a month",
             "UPDATE retention_snapshot_job SET done_on = %(day)s, metrics_done_on = %(day)s "
             "WHERE month >= %(closed)s",
-            {"day": closed + relativedelta(months=1, days=-2), "closed": closed},
+            {"day": closed + relativedelta(months=1, days=-1), "closed": closed},
         )
 
     def _run_daily_job(self, path, stamp_query, params):

@@ -11,6 +11,7 @@ Company currency USD (1 USD = 2 EUR), today 2026-06-15. Customers and invoices:
 """
 
 from datetime import date
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -154,6 +155,34 @@ class TestRetentionSnapshot(RetentionAnalyticsCase):
             self.assertEqual(rebuilt_today("2026-07-01"), [date(2026, 6, 1), date(2026, 7, 1)])
         with freeze_time("2026-07-02"):
             self.assertEqual(rebuilt_today("2026-07-02"), [date(2026, 7, 1)])
+
+    def test_a_month_rebuilt_on_its_last_day_is_only_scored_after(self):
+        """On 1 July, June (rebuilt by the job on 30 June, as of its end) is not rebuilt
+        again: its rows get their scores as of 30 June; July is rebuilt."""
+        self.jobs_done_yesterday()
+        Snapshot = type(self.Snapshot)
+        rebuild = Snapshot._rebuild
+        rebuilt = []
+
+        def recording(model, company, date_from, date_to):
+            if company == self.company:
+                rebuilt.append((date_from, date_to))
+            return rebuild(model, company, date_from, date_to)
+
+        with patch.object(Snapshot, "_rebuild", recording):
+            with freeze_time("2026-06-30"):
+                self.Snapshot._cron_update_snapshots()
+            self.assertEqual(rebuilt, [(date(2026, 6, 1), date(2026, 6, 1))])
+            rebuilt.clear()
+            with freeze_time("2026-07-01"):
+                self.Snapshot._cron_update_snapshots()
+                expected = self.env["retention.profile.builder"]._evaluate_as_of(
+                    self.company, [self.a.id], date(2026, 6, 30)
+                )[0]
+            self.assertEqual(rebuilt, [(date(2026, 7, 1), date(2026, 7, 1))])
+        june = self.snap(self.a, date(2026, 6, 1))
+        self.assertEqual(june.health_score, expected["health_score"])
+        self.assertEqual(june.recency_score, expected["recency_score"])
 
     def test_changing_the_stage_rules_marks_every_month(self):
         Job = self.jobs_done_yesterday()

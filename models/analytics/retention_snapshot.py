@@ -391,11 +391,20 @@ class RetentionSnapshot(models.Model):
     @api.model
     def _rebuild_next_due_month(self, today):
         """One batch: claim up to CLAIM_MONTHS due (company, month), rebuild each run of
-        consecutive months of a company in one statement, score the closed ones and stamp
-        them done for today. Returns the number of months, 0 when none is left to claim."""
+        consecutive months of a company in one statement (not a closed month last rebuilt on
+        its last day), score the closed ones and stamp them done for today. Returns the
+        number of months, 0 when none is left to claim."""
         jobs = self.env["retention.snapshot.job"].sudo()._claim(today, limit=CLAIM_MONTHS)
-        for company, run in jobs._runs():
+        # a month rebuilt on its last day is as of its end already (a later invoice of the
+        # month would have marked it): only its scores are due
+        stale = jobs.filtered(
+            lambda job: (
+                not job.done_on or job.done_on < job.month + relativedelta(months=1, days=-1)
+            )
+        )
+        for company, run in stale._runs():
             self._rebuild(company, run[0].month, run[-1].month)
+        for company, run in jobs._runs():
             history = set(self._history_months(company, run[0].month, run[-1].month))
             # a month last rebuilt while it was the current one holds live scores, and a
             # marked one changed: all its rows as of its end; the others, their new rows only
