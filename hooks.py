@@ -47,13 +47,14 @@ def _remove_job_parameters(env):
 
 def _remove_indexes(env):
     """The indexes the module added to Odoo's tables (account_move, mail_message,
-    project_update)."""
+    project_update, account_partial_reconcile)."""
+    from .models.analytics.account_partial_reconcile import RECONCILE_DATE_INDEX
     from .models.profile.account_move import RETENTION_MOVE_INDEXES
     from .models.profile.mail_message import RETENTION_CONTACT_INDEXES, RETENTION_MESSAGE_INDEX
     from .models.profile.project_update import RETENTION_UPDATE_INDEX
 
     indexes = [*RETENTION_MOVE_INDEXES, RETENTION_MESSAGE_INDEX, *RETENTION_CONTACT_INDEXES]
-    for name in [*indexes, RETENTION_UPDATE_INDEX]:
+    for name in [*indexes, RETENTION_UPDATE_INDEX, RECONCILE_DATE_INDEX]:
         env.cr.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
