@@ -68,7 +68,9 @@ class ResCompany(models.Model):
         "Health history (months)",
         24,
         "How many closed months before the current one keep a health score and factor "
-        "scores as of their last day (the health chart and the back-test read them).",
+        "scores as of their last day (the health chart and the back-test read them). "
+        "Changing it, or one of the stage rules, has the daily snapshot job rebuild every "
+        "month of the history.",
     )
 
     # Stage rules.
