@@ -14,15 +14,8 @@ class ResCompany(models.Model):
         (their stages, the health as of their ends, the months scored): every month of the
         company's snapshots is marked due for the daily snapshot job, which rebuilds them in
         committed batches."""
-        watched = {f"retention_{rule.name}" for rule in fields_of(StageRules)}
-        watched.add("retention_history_months")
-        changed = self.browse()
-        if watched & vals.keys():
-            changed = self.filtered(
-                lambda company: any(
-                    name in vals and company[name] != vals[name] for name in watched
-                )
-            )
+        watched = [f"retention_{rule.name}" for rule in fields_of(StageRules)]
+        changed = self._retention_changing(vals, [*watched, "retention_history_months"])
         result = super().write(vals)
         if changed:
             self._retention_mark_history_due(changed)

@@ -119,15 +119,17 @@ class ResCompany(models.Model):
         "new weights, without counting the change in the customers' health trend.",
     )
 
+    def _retention_changing(self, vals, names):
+        """The companies of ``self`` whose value of one of the fields ``names`` ``vals``
+        changes (read before the write)."""
+        if not set(names) & vals.keys():
+            return self.browse()
+        return self.filtered(
+            lambda company: any(name in vals and company[name] != vals[name] for name in names)
+        )
+
     def write(self, vals):
-        weight_fields = {f"retention_weight_{name}" for name in FACTORS}
-        changed = self.browse()
-        if weight_fields & vals.keys():
-            changed = self.filtered(
-                lambda company: any(
-                    name in vals and company[name] != vals[name] for name in weight_fields
-                )
-            )
+        changed = self._retention_changing(vals, [f"retention_weight_{name}" for name in FACTORS])
         result = super().write(vals)
         if changed:
             # sudo: the date is the module's record of the change, written for whoever may
