@@ -128,6 +128,13 @@ class ResCompany(models.Model):
             lambda company: any(name in vals and company[name] != vals[name] for name in names)
         )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # sudo: the index is the database's, made for whoever may create a company
+        self.env["res.partner"].sudo()._retention_create_stage_indexes(companies)
+        return companies
+
     def write(self, vals):
         changed = self._retention_changing(vals, [f"retention_weight_{name}" for name in FACTORS])
         result = super().write(vals)

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_date, formatLang
+from odoo.tools import SQL, format_date, formatLang, index_exists
 
 from ...engine.health import FACTORS
 from ..field_kinds import INTERNAL_GROUPS, MONEY_GROUPS, figure
@@ -48,6 +48,8 @@ WEIGHTS_NOTE_DURATION = timedelta(days=30)
 MONEY_FACTORS = ("trend", "payment")
 #: Customers recomputed at most by one click of "Recompute now" (the job does the rest).
 RECOMPUTE_LIMIT = 100
+#: One index per company (its id in the name) on the company's stage, in res.partner's order.
+STAGE_ORDER_INDEX = "res_partner_retention_stage_company_%s_idx"
 
 
 def can_look_after(user, company=None):
@@ -485,6 +487,46 @@ class ResPartner(models.Model):
             partners.ids, companies=self.env.companies
         )
         return True
+
+    # ------------------------------------------------------------------
+    # The Customers kanban's index
+    # ------------------------------------------------------------------
+    def init(self):
+        super().init()
+        self._retention_create_stage_indexes(self.env["res.company"].sudo().search([]))
+
+    @api.model
+    def _retention_stage_order_sql(self, company):
+        """What a search compares when it filters on the stage in ``company`` (the same SQL
+        as BaseModel._condition_to_sql gives for a company-dependent field: the company's
+        value of the jsonb column as text), then res.partner's order (_order), as index
+        expressions."""
+        return [
+            SQL("((retention_stage -> %s) ->> 0)", str(company.id)),
+            SQL("complete_name"),
+            SQL("id DESC"),
+        ]
+
+    @api.model
+    def _retention_create_stage_indexes(self, companies):
+        """An index per company on its stage, then complete_name and id as res.partner sorts:
+        each column of the Customers kanban (one search per stage, 40 cards in that order, and
+        its count) reads a few index entries instead of filtering every partner on the jsonb
+        value (issue #21: 1.8 s for the six columns at 100,000 customers). A company-dependent
+        field keeps every company's value in one jsonb column, hence one expression index
+        per company, made here for the existing companies and by res.company.create for new
+        ones. Dropped with the column when the module is uninstalled."""
+        for company in companies:
+            name = STAGE_ORDER_INDEX % company.id
+            if index_exists(self.env.cr, name):
+                continue
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX %s ON res_partner (%s)",
+                    SQL.identifier(name),
+                    SQL(", ").join(self._retention_stage_order_sql(company)),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Fields written by the module only
