@@ -43,3 +43,4 @@ from . import test_cockpit_lists
 from . import test_cockpit_tour
 from . import test_cockpit_digest
 from . import test_health_chart
+from . import test_screen_storage
