@@ -515,11 +515,15 @@ class ResPartner(models.Model):
         value (issue #21: 1.8 s for the six columns at 100,000 customers). A company-dependent
         field keeps every company's value in one jsonb column, hence one expression index
         per company, made here for the existing companies and by res.company.create for new
-        ones. Dropped with the column when the module is uninstalled."""
+        ones. Dropped with the column when the module is uninstalled. PostgreSQL knows how
+        the stages are spread only once the table is analysed with the index: until then it
+        guesses one row per stage and keeps scanning every partner, so analyse it now."""
+        created = False
         for company in companies:
             name = STAGE_ORDER_INDEX % company.id
             if index_exists(self.env.cr, name):
                 continue
+            created = True
             self.env.cr.execute(
                 SQL(
                     "CREATE INDEX %s ON res_partner (%s)",
@@ -527,6 +531,8 @@ class ResPartner(models.Model):
                     SQL(", ").join(self._retention_stage_order_sql(company)),
                 )
             )
+        if created:
+            self.env.cr.execute("ANALYZE res_partner")
 
     # ------------------------------------------------------------------
     # Fields written by the module only
