@@ -222,15 +222,20 @@ class RetentionCohortReport(models.Model):
                        make_interval(months => k.months)) AS g(period)
             ),
             per_period AS (
-                SELECT s.company_id, s.partner_id, k.granularity,
-                       date_trunc(k.granularity, s.month)::date AS period,
-                       SUM(s.revenue_month) AS revenue,
-                       BOOL_OR(s.is_active AND s.month = LEAST(
-                           (date_trunc(k.granularity, s.month)
-                            + make_interval(months => k.months - 1))::date,
-                           %(current)s::date)) AS active
+                -- a customer's month is its snapshot; its quarter, its three snapshots
+                SELECT s.company_id, s.partner_id, 'month' AS granularity, s.month AS period,
+                       s.revenue_month AS revenue, s.is_active AS active
                   FROM retention_snapshot s
-                 CROSS JOIN kinds k
+                 WHERE s.company_id = %(company)s
+                   AND s.month >= date_trunc('month', %(period_from)s::date)
+                UNION ALL
+                SELECT s.company_id, s.partner_id, 'quarter',
+                       date_trunc('quarter', s.month)::date,
+                       SUM(s.revenue_month),
+                       BOOL_OR(s.is_active AND s.month = LEAST(
+                           (date_trunc('quarter', s.month) + interval '2 months')::date,
+                           %(current)s::date))
+                  FROM retention_snapshot s
                  WHERE s.company_id = %(company)s
                    AND s.month >= date_trunc('quarter', %(period_from)s::date)
                  GROUP BY 1, 2, 3, 4
@@ -255,17 +260,25 @@ class RetentionCohortReport(models.Model):
                     ON pp.company_id = g.company_id AND pp.partner_id = g.partner_id
                    AND pp.granularity = g.granularity AND pp.period = g.period
             ),
+            -- a cell's cohort size and its cohort's first revenue: grouped, then joined back
+            -- (hash joins on a few thousand groups, where windows sorted every cell)
+            sizes AS (
+                SELECT granularity, cohort, period, COUNT(*) AS cohort_size
+                  FROM cells GROUP BY 1, 2, 3
+            ),
+            firsts AS (
+                SELECT granularity, cohort, SUM(revenue) AS revenue
+                  FROM cells WHERE period_offset = 0 GROUP BY 1, 2
+            ),
             sized AS (
-                SELECT c.*,
-                       COUNT(*) OVER cell AS cohort_size,
-                       COALESCE(
-                           SUM(c.revenue) FILTER (WHERE c.period_offset = 0) OVER cohort,
-                           sf.revenue) AS first_revenue
+                SELECT c.*, z.cohort_size, COALESCE(f.revenue, sf.revenue) AS first_revenue
                   FROM cells c
+                  JOIN sizes z
+                    ON z.granularity = c.granularity AND z.cohort = c.cohort
+                   AND z.period = c.period
+                  LEFT JOIN firsts f ON f.granularity = c.granularity AND f.cohort = c.cohort
                   LEFT JOIN stored_first sf
                     ON sf.granularity = c.granularity AND sf.cohort = c.cohort
-                WINDOW cell AS (PARTITION BY c.company_id, c.granularity, c.cohort, c.period),
-                       cohort AS (PARTITION BY c.company_id, c.granularity, c.cohort)
             )
             """,
             current=current,
