@@ -4,9 +4,10 @@
 # the earlier ones reach the later ones through named hooks they define and the later ones
 # override (docs/features.md, "Features and their hooks"):
 # profile <- follow-ups <- reviews <- feedback <- analytics. Before them, the helpers every
-# scheduled job inherits (batches, commits, claims, progress) and the smart-button counts
-# features add to customers and projects.
+# scheduled job inherits (batches, commits, claims, progress, a cron worker's time limit) and
+# the smart-button counts features add to customers and projects.
 from . import retention_job_mixin
+from . import ir_cron
 from . import retention_related_count_mixin
 from . import profile
 from . import followups

@@ -4,11 +4,43 @@ import time
 from psycopg2 import errors as pgerrors
 
 from odoo import api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 #: Seconds a scheduled job spends on batches in one call before it hands back with its
 #: progress: Odoo then calls it again at once while work remains (up to 10 calls in a row).
 JOB_TIME_BUDGET = 120
+
+#: Share of a cron worker's time limit the module's jobs may spend in one pass of the worker
+#: over the ready jobs; the rest is left to a batch begun just before the end of that share
+#: and to the other modules' jobs of the pass.
+PASS_SHARE = 0.5
+
+#: The pass of this thread's cron worker over the ready jobs: the cursor Odoo runs it with
+#: (a weak reference: a new cursor is a new pass) and until when the module's jobs may run
+#: batches in it (ir.cron._process_job sets both; None outside a cron worker with a limit).
+cron_pass = threading.local()
+
+
+def cron_time_limit():
+    """Seconds a prefork cron worker may spend on one pass over the ready jobs before Odoo
+    stops it, or None (threaded crons are never stopped). Its watchdog is pinged between
+    passes only, so every job of a pass, each called up to 10 times in a row, counts
+    against --limit-time-real-cron (-1: --limit-time-real, 120 s by default; 0: none), and
+    its CPU time against --limit-time-cpu (60 s by default) as for an HTTP request."""
+    if not config.get("workers"):
+        return None
+    real = config.get("limit_time_real_cron") or 0
+    if real == -1:
+        real = config.get("limit_time_real") or 0
+    limits = [limit for limit in (real, config.get("limit_time_cpu") or 0) if limit > 0]
+    return min(limits) if limits else None
+
+
+def pass_deadline():
+    """The time.monotonic() at which the module's jobs stop running batches in this cron
+    worker's pass, or None."""
+    return getattr(cron_pass, "deadline", None)
+
 
 #: Lock strengths a claim may take: FOR UPDATE for queue rows the job deletes or stamps,
 #: FOR NO KEY UPDATE for rows of others' tables it only guards (customers being planned).
@@ -51,18 +83,42 @@ class RetentionJobMixin(models.AbstractModel):
         units it did: for a queue, ``iter(process_one_batch, 0)`` (called until it returns
         0); for planned work, a generator. ``remaining`` is the number of units left, or a
         callable giving it once the batches stop. ``started`` (``time.monotonic()``) counts
-        the time a job spent before its batches against the budget."""
+        the time a job spent before its batches against the budget.
+
+        In a cron worker with a time limit, the batches also stop at the end of the module's
+        share of the worker's pass (pass_deadline): a call made after it runs none, and has
+        its scheduled action triggered again for the next pass (Odoo, told that nothing was
+        done, stops calling it in this one), so that the worker is back to Odoo before
+        Odoo kills it."""
         started = time.monotonic() if started is None else started
+        pass_over = self._job_pass_over()
         done = 0
-        for count in batches:
+        for count in () if pass_over else batches:
             done += count or 0
             if commit:
                 self._job_commit()
-            if time.monotonic() - started >= JOB_TIME_BUDGET:
+            if time.monotonic() - started >= JOB_TIME_BUDGET or self._job_pass_over():
                 break
         left = remaining() if callable(remaining) else remaining
+        if pass_over and left:
+            self._job_continue_next_pass()
         self.env["ir.cron"]._notify_progress(done=done, remaining=left)
         return done, left
+
+    @api.model
+    def _job_pass_over(self):
+        """Whether this cron worker's pass has spent the module's share of its time limit."""
+        deadline = pass_deadline()
+        return deadline is not None and time.monotonic() >= deadline
+
+    @api.model
+    def _job_continue_next_pass(self):
+        """The scheduled action running this job is due again at once: the next pass of a
+        cron worker takes it (Odoo keeps a trigger dated after the start of the run)."""
+        cron_id = self.env.context.get("cron_id")
+        if cron_id:
+            # sudo: the scheduled action's own trigger, whoever it runs as
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     @api.model
     def _job_claim(self, table, condition=None, order=None, limit=None, column="id", lock="update"):

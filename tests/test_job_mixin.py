@@ -2,12 +2,37 @@
 two workers, a crash, the time budget, the progress and the commit guard are tested here once;
 each job's tests check that it runs on the helper."""
 
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL
+import time
+from contextlib import contextmanager
+from unittest.mock import patch
 
-from odoo.addons.customer_retention.models.retention_job_mixin import RetentionJobMixin
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL, config
+
+from odoo.addons.customer_retention.models import ir_cron as ir_cron_module
+from odoo.addons.customer_retention.models.retention_job_mixin import (
+    RetentionJobMixin,
+    cron_pass,
+    cron_time_limit,
+)
 
 from .common import JobWorkersCase, one_batch_per_call
+
+
+@contextmanager
+def cron_worker_pass(deadline, cursor=None):
+    """This thread inside a cron worker's pass whose share for the module ends at
+    ``deadline`` (time.monotonic()); the thread's state restored after."""
+    saved = dict(vars(cron_pass))
+    vars(cron_pass).clear()
+    cron_pass.deadline = deadline
+    cron_pass.cursor = (lambda: cursor) if cursor is not None else None
+    cron_pass.jobs = None
+    try:
+        yield
+    finally:
+        vars(cron_pass).clear()
+        vars(cron_pass).update(saved)
 
 
 @tagged("post_install", "-at_install")
@@ -118,6 +143,45 @@ class TestJobHelper(JobWorkersCase):
             self.assertEqual((progress.done, progress.remaining), (4, 0))
             progress.unlink()
 
+    def test_pass_share_spent_hands_back_and_continues_in_the_next_pass(self):
+        """In a cron worker, the module's share of the worker's time limit ends during the
+        first batch: the call hands back with the rest; Odoo calls again at once, and that
+        call runs nothing and has the action triggered again, for the next pass."""
+        with self.committing(), self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            cron = env.ref("customer_retention.ir_cron_retention_refresh_changed")
+            progress = env["ir.cron.progress"].create({"cron_id": cron.id})
+            helper = self._helper(cr).with_context(ir_cron_progress_id=progress.id, cron_id=cron.id)
+            triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+            batches = self._batches(cr)
+
+            def share_spent_by_the_first_batch():
+                for count in batches:
+                    cron_pass.deadline = time.monotonic()
+                    yield count
+
+            with cron_worker_pass(time.monotonic() + 3600):
+                result = helper._job_run_batches(
+                    share_spent_by_the_first_batch(), self._remaining(cr)
+                )
+                self.assertEqual(result, (2, 4))
+                self.assertFalse(
+                    env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+                )
+                self.assertEqual(
+                    helper._job_run_batches(self._batches(cr), self._remaining(cr)), (0, 4)
+                )
+            new_triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+            self.assertEqual(len(new_triggers), 1, "due again for the next pass")
+            self.assertEqual((progress.done, progress.remaining), (0, 4))
+            self.assertEqual(len(self._queued()), 4, "the batch done is committed, no other")
+            # outside a cron worker's pass, the same call goes on
+            self.assertEqual(
+                helper._job_run_batches(self._batches(cr), self._remaining(cr)), (4, 0)
+            )
+            new_triggers.unlink()
+            progress.unlink()
+
     def test_nothing_is_committed_inside_tests(self):
         with self.registry.cursor() as cr:
             self.assertFalse(self._helper(cr)._job_can_commit())
@@ -161,3 +225,56 @@ class TestEveryJobOnTheHelper(TransactionCase):
                     .search([("cron_id", "=", cron.id)], order="id desc", limit=1)
                 )
                 self.assertEqual((progress.done, progress.remaining), runs[-1][1])
+
+
+@tagged("post_install", "-at_install")
+class TestCronWorkerTimeLimit(TransactionCase):
+    """Odoo kills a prefork cron worker whose pass over the ready jobs outlasts its time
+    limit; the module's jobs share half of it (issue #21: a worker killed after 900 s of
+    follow-ups, each call within its own budget)."""
+
+    def limits(self, **options):
+        return patch.dict(config.options, options)
+
+    def test_the_limit_odoo_stops_a_cron_worker_at(self):
+        with self.limits(workers=2, limit_time_real_cron=900, limit_time_cpu=0):
+            self.assertEqual(cron_time_limit(), 900)
+        with self.limits(workers=2, limit_time_real_cron=-1, limit_time_real=120):
+            self.assertEqual(cron_time_limit(), 60, "CPU: 60 s by default, of 120 s")
+        with self.limits(
+            workers=2, limit_time_real_cron=-1, limit_time_real=120, limit_time_cpu=600
+        ):
+            self.assertEqual(cron_time_limit(), 120, "-1: the HTTP workers' limit")
+        with self.limits(workers=2, limit_time_real_cron=0, limit_time_cpu=0):
+            self.assertIsNone(cron_time_limit(), "0: no limit")
+        with self.limits(workers=0, limit_time_real_cron=900):
+            self.assertIsNone(cron_time_limit(), "threaded cron: never stopped")
+
+    def test_a_job_of_the_module_waits_for_the_next_pass_once_the_share_is_spent(self):
+        Cron = self.env["ir.cron"].sudo()
+        ours = self.env.ref("customer_retention.ir_cron_retention_snapshots").sudo()
+        odoo_job = self.env.ref("base.autovacuum_job").sudo()
+        nextcall = ours.nextcall
+        job = {"id": ours.id, "cron_name": ours.name}
+        with cron_worker_pass(time.monotonic(), cursor=self.env.cr):
+            self.assertTrue(Cron._retention_pass_spent(self.env.cr, job))
+            self.assertFalse(
+                Cron._retention_pass_spent(self.env.cr, {"id": odoo_job.id}),
+                "Odoo's and other modules' jobs are not held back",
+            )
+            with patch.object(ir_cron_module._logger, "info") as info:
+                Cron._process_job(self.env.cr.dbname, self.env.cr, job)
+            self.assertIn("left for the next pass", info.call_args.args[0])
+            self.assertFalse(
+                self.env["ir.cron.progress"].search([("cron_id", "=", ours.id)]), "not run"
+            )
+            ours.invalidate_recordset()
+            self.assertEqual(ours.nextcall, nextcall, "still due")
+            # another cursor is another pass: its share starts again
+            with self.limits(workers=2, limit_time_real_cron=900, limit_time_cpu=0):
+                other = self.registry.cursor()
+                try:
+                    self.assertFalse(Cron._retention_pass_spent(other, job))
+                    self.assertAlmostEqual(cron_pass.deadline, time.monotonic() + 450, delta=5)
+                finally:
+                    other.close()

@@ -1,0 +1,61 @@
+import logging
+import time
+import weakref
+
+from odoo import models
+
+from .retention_job_mixin import PASS_SHARE, cron_pass, cron_time_limit
+
+_logger = logging.getLogger(__name__)
+
+MODULE = "customer_retention"
+
+
+class IrCron(models.Model):
+    """A prefork cron worker tells Odoo it is alive only between its passes over the ready
+    jobs, so a pass must end within the worker's time limit, all its jobs together: Odoo
+    kills a worker that stays longer, in the middle of a batch. The module's jobs share half
+    of that limit per pass (retention.job.mixin stops their batches there); a job of the
+    module still ready once that share is spent is left for the next pass."""
+
+    _inherit = "ir.cron"
+
+    @classmethod
+    def _process_job(cls, db, cron_cr, job):
+        if cls._retention_pass_spent(cron_cr, job):
+            _logger.info(
+                "Job %r (%s) left for the next pass: the module's jobs have spent their share "
+                "of the cron worker's time limit in this one",
+                job["cron_name"],
+                job["id"],
+            )
+            return  # still due (nextcall unchanged): the next pass takes it
+        return super()._process_job(db, cron_cr, job)
+
+    @classmethod
+    def _retention_pass_spent(cls, cron_cr, job):
+        """Whether ``job`` is one of the module's and this pass (the one run with
+        ``cron_cr``; Odoo opens a cursor for each) has spent the module's share of the
+        worker's time limit. A new pass starts the share again."""
+        state = cron_pass
+        if getattr(state, "cursor", None) is None or state.cursor() is not cron_cr:
+            limit = cron_time_limit()
+            state.cursor = weakref.ref(cron_cr)
+            state.deadline = time.monotonic() + PASS_SHARE * limit if limit else None
+            state.jobs = None
+        return (
+            state.deadline is not None
+            and time.monotonic() >= state.deadline
+            and job["id"] in cls._retention_job_ids(cron_cr, state)
+        )
+
+    @classmethod
+    def _retention_job_ids(cls, cron_cr, state):
+        """The ids of the module's scheduled actions, read once a pass."""
+        if state.jobs is None:
+            cron_cr.execute(
+                "SELECT res_id FROM ir_model_data WHERE module = %s AND model = 'ir.cron'",
+                [MODULE],
+            )
+            state.jobs = {row[0] for row in cron_cr.fetchall()}
+        return state.jobs
