@@ -232,9 +232,8 @@ class Checker:
             f"^{re.escape(self.args.db)}$",
             "--workers=2",
             f"--max-cron-threads={self.args.cron_threads}",
-            "--limit-time-cpu=900",
-            "--limit-time-real=1200",
-            "--limit-time-real-cron=900",
+            # Odoo's default limits (a cron worker's pass: 120 s, 60 s of CPU), as in
+            # production: the module's jobs must hand back before Odoo stops the worker
             "--log-level=info",
             f"--logfile={self.args.log}",
         ]
@@ -425,11 +424,18 @@ class Checker:
         self.check_log()
 
     def check_log(self):
+        """Errors of the server's log, and a worker Odoo stopped for its time limits."""
         errors = []
         for path in (self.args.log, f"{self.args.log}.stderr"):
             with open(path, encoding="utf-8", errors="replace") as log:
                 for line in log:
-                    if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+                    stopped = "CPU time limit" in line or "timeout after" in line
+                    if (
+                        stopped
+                        or " ERROR " in line
+                        or " CRITICAL " in line
+                        or line.startswith("Traceback")
+                    ):
                         errors.append(line.rstrip())
         if errors:
             shown = "\n      ".join(errors[:20])
