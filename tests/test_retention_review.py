@@ -488,6 +488,31 @@ class TestReviewPlanningJob(ReviewCase):
             self.active | self.newbie | self.risky,
         )
 
+    def test_giving_dates_stays_within_the_budget(self):
+        """The first run on a large database gives every customer a next review date: one
+        batch of dates per call when the budget is spent, the rest reported and given by
+        the next calls, then the due reviews planned (here: the monthly customer's, today)."""
+        from odoo.addons.customer_retention.models.reviews import retention_review as module
+
+        cron = "customer_retention.ir_cron_retention_plan_reviews"
+        customers = self.active | self.newbie | self.risky
+        self.assertFalse(any(self.next_date(customer) for customer in customers))
+        with patch.object(module, "ASSIGN_BATCH_SIZE", 1), one_batch_per_call():
+            done, left = run_cron(self.env, cron)
+            self.assertEqual(done, 1)
+            self.assertGreaterEqual(left, 2, "the customers still without a date, and planning")
+            self.assertEqual(sum(bool(self.next_date(customer)) for customer in customers), 1)
+            self.assertFalse(self.Review.search([("partner_id", "in", customers.ids)]))
+            calls = 1
+            while left and calls < 10:
+                done, left = run_cron(self.env, cron)
+                calls += 1
+        self.assertEqual(left, 0)
+        self.assertTrue(all(self.next_date(customer) for customer in customers))
+        self.assertEqual(
+            self.Review.search([("partner_id", "in", customers.ids)]).partner_id, self.risky
+        )
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)

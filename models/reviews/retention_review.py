@@ -1030,26 +1030,45 @@ class RetentionReview(models.Model):
     def _cron_plan_reviews(self):
         """Daily: give customers without a next review date one from their cadence, plan the
         reviews coming due (a review and an activity for the reviewer), then send each
-        reviewer one digest of their new reviews. Batches are committed (outside tests) within
-        the time budget and progress reported (retention.job.mixin), so a crash or a timeout
-        resumes where it stopped."""
+        reviewer one digest of their new reviews. Both are batches committed (outside tests)
+        within the time budget, progress reported (retention.job.mixin), so a crash or a
+        timeout resumes where it stopped: a call never spends more than its budget giving
+        dates (the first run on a large database gives every customer one; in one unbounded
+        step it outlasted a cron worker's limit in the load test)."""
         # sudo: planning works for every company and reviewer, whoever runs the job
         planner = self.sudo().with_context(**PLANNING_CONTEXT)
         started = time.monotonic()
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].sudo().search([("active", "=", True)])
-        for company in companies:
-            planner._assign_next_review_dates(company, today)
-        # (company, lock date, customers) per batch; what the budget leaves is the remainder
-        work = deque(planner._due_review_batches(companies, today))
-        done, remaining = planner._job_run_batches(
-            planner._plan_review_batches(work),
-            remaining=lambda: sum(len(partners) for _company, _lock, partners in work),
-            started=started,
+        # customers without a next review date, in batches, then the reviews coming due;
+        # both within the time budget: what it leaves is the remainder, for the next call
+        to_assign = deque(
+            (company, batch)
+            for company in companies
+            for batch in planner._customers_without_review_date_batches(company)
         )
+        work = deque()
+        due_listed = []
+
+        def batches():
+            while to_assign:
+                company, partners = to_assign.popleft()
+                yield planner._assign_next_review_dates_batch(company, partners, today)
+            # (company, lock date, customers) per batch, read once every date is assigned
+            work.extend(planner._due_review_batches(companies, today))
+            due_listed.append(True)
+            yield from planner._plan_review_batches(work)
+
+        def remaining():
+            assigning = sum(len(partners) for _company, partners in to_assign)
+            # until the due customers are listed, at least one unit is left: listing them
+            planning = sum(len(partners) for _company, _lock, partners in work)
+            return assigning + (planning if due_listed else max(planning, 1))
+
+        done, left = planner._job_run_batches(batches(), remaining=remaining, started=started)
         planner._send_review_digests()
         planner._job_commit()
-        return done, remaining
+        return done, left
 
     @api.model
     def _reviewed_customers_domain(self, company):
@@ -1063,10 +1082,11 @@ class RetentionReview(models.Model):
         ]
 
     @api.model
-    def _assign_next_review_dates(self, company, today):
-        """Customers of this company without a next review date get one: one cadence after
-        their last done review, else the first date of their rhythm since they became
-        customers that is today or later. Done in committed batches, written by date."""
+    def _customers_without_review_date_batches(self, company):
+        """Customers of this company without a next review date, in batches of
+        ASSIGN_BATCH_SIZE: each is given one from its cadence (one cadence after its last
+        done review, else the first date of its rhythm since it became a customer that is
+        today or later) by _assign_next_review_dates_batch, committed per batch."""
         partners = (
             self.env["res.partner"]
             .sudo()
@@ -1077,11 +1097,7 @@ class RetentionReview(models.Model):
                 order="id",
             )
         )
-        assigned = 0
-        for batch in split_every(ASSIGN_BATCH_SIZE, partners.ids, partners.browse):
-            assigned += self._assign_next_review_dates_batch(company, batch, today)
-            self._job_commit()
-        return assigned
+        return list(split_every(ASSIGN_BATCH_SIZE, partners.ids, partners.browse))
 
     @api.model
     def _assign_next_review_dates_batch(self, company, partners, today):
