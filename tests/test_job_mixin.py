@@ -6,8 +6,10 @@ import time
 from contextlib import contextmanager
 from unittest.mock import patch
 
+from psycopg2 import errors as pgerrors
+
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, mute_logger
 
 from odoo.addons.customer_retention.models import ir_cron as ir_cron_module
 from odoo.addons.customer_retention.models.retention_job_mixin import (
@@ -181,6 +183,54 @@ class TestJobHelper(JobWorkersCase):
             )
             new_triggers.unlink()
             progress.unlink()
+
+    def test_a_step_refused_for_a_conflict_runs_again_in_a_new_transaction(self):
+        """Worker A's snapshot does not show the customer worker B queued since: A's
+        INSERT ... ON CONFLICT DO NOTHING is refused (REPEATABLE READ), then runs again in a
+        new transaction and succeeds; inside tests (no commit) the refusal is raised."""
+        customer = self.partner_ids[0]
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM retention_profile_queue WHERE partner_id = %s", [customer])
+        attempts = []
+
+        def queue(cr):
+            def insert():
+                attempts.append(1)
+                cr.execute(
+                    "INSERT INTO retention_profile_queue (partner_id) VALUES (%s) "
+                    "ON CONFLICT (partner_id) DO NOTHING",
+                    [customer],
+                )
+                return cr.rowcount
+
+            return insert
+
+        for committing in (False, True):
+            with self.registry.cursor() as worker_b:
+                worker_b.execute(
+                    "DELETE FROM retention_profile_queue WHERE partner_id = %s", [customer]
+                )
+            attempts.clear()
+            with self.registry.cursor() as worker_a, self.registry.cursor() as worker_b:
+                worker_a.execute("SELECT 1")  # A's snapshot
+                worker_b.execute(
+                    "INSERT INTO retention_profile_queue (partner_id) VALUES (%s)", [customer]
+                )
+                worker_b.commit()
+                helper = self._helper(worker_a)
+                if not committing:
+                    with (
+                        mute_logger("odoo.sql_db"),
+                        self.assertRaises(pgerrors.SerializationFailure),
+                    ):
+                        helper._job_retrying(queue(worker_a))
+                    self.assertEqual(len(attempts), 1)
+                    worker_a.rollback()
+                    continue
+                with self.committing():
+                    self.assertEqual(helper._job_retrying(queue(worker_a)), 0, "queued by B")
+                self.assertEqual(len(attempts), 2, "refused once, then done")
+        self.assertIn(customer, self._queued())
 
     def test_nothing_is_committed_inside_tests(self):
         with self.registry.cursor() as cr:

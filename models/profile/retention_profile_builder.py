@@ -131,7 +131,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _cron_refresh_changed(self):
         """Every few minutes: customers whose invoices, payments, projects or messages
         changed since the last run are refreshed."""
-        self._queue_changed_customers()
+        self._job_retrying(self._queue_changed_customers)
         self._process_queue()
 
     @api.model
@@ -142,7 +142,7 @@ class RetentionProfileBuilder(models.AbstractModel):
         # sudo: the job's own bookkeeping parameter, not readable by users
         params = self.env["ir.config_parameter"].sudo()
         if params.get_param(FULL_MARK_PARAM) != today:
-            self._queue_all_customers()
+            self._job_retrying(self._queue_all_customers)
             params.set_param(FULL_MARK_PARAM, today)
             self._job_commit()
         self._process_queue()
