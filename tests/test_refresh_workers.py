@@ -74,6 +74,33 @@ class TestRefreshScanWorkers(JobWorkersCase):
             self._builder(cr)._queue_changed_customers()
         self.assertIn(customer, self._queued(), "found by the scan after the commit")
 
+    def test_refresh_job_with_its_commits(self):
+        """As in a cron worker, where the job commits (before its scan, for a fresh
+        snapshot, and after each batch): a message on a customer is found, its customer
+        queued and refreshed, and no step of the job is undone by a commit within it."""
+        customer = self.partner_ids[0]
+        with self.committing():
+            with self.registry.cursor() as cr:
+                self._builder(cr)._queue_changed_customers()  # sets the watermark
+            with self.registry.cursor() as cr:
+                self.env_of(cr)["res.partner"].browse(customer).message_post(
+                    body="Call me back", message_type="comment", subtype_xmlid="mail.mt_comment"
+                )
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "DELETE FROM retention_profile_queue WHERE partner_id = ANY(%s)",
+                    [self.partner_ids],
+                )
+                cr.execute(
+                    "UPDATE res_partner SET retention_stage = NULL WHERE id = %s", [customer]
+                )
+            with self.registry.cursor() as cr:
+                self._builder(cr)._cron_refresh_changed()
+        self.assertNotIn(customer, self._queued(), "taken off the queue once refreshed")
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT retention_stage FROM res_partner WHERE id = %s", [customer])
+            self.assertTrue(cr.fetchone()[0], "refreshed: its stage written again")
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)

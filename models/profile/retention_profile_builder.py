@@ -131,7 +131,7 @@ class RetentionProfileBuilder(models.AbstractModel):
     def _cron_refresh_changed(self):
         """Every few minutes: customers whose invoices, payments, projects or messages
         changed since the last run are refreshed."""
-        self._job_retrying(self._queue_changed_customers)
+        self._queue_changed_customers()
         self._process_queue()
 
     @api.model
@@ -201,12 +201,17 @@ class RetentionProfileBuilder(models.AbstractModel):
         # the scan must see its rows, so it reads from a snapshot taken after the reading
         self._job_commit()
         if since:
-            self.env.flush_all()
-            self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
-            self.env.cr.execute(self._changed_customers_query(since))
-            self._queue_refresh([row[0] for row in self.env.cr.fetchall()])
+            self._job_retrying(partial(self._queue_changed_since, since))
         params.set_param(WATERMARK_PARAM, fields.Datetime.to_string(next_watermark))
         return since
+
+    @api.model
+    def _queue_changed_since(self, since):
+        """Queue the customers of what was written since ``since``."""
+        self.env.flush_all()
+        self.env.cr.execute("SET LOCAL jit = off")  # see _compute_partners
+        self.env.cr.execute(self._changed_customers_query(since))
+        self._queue_refresh([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _next_watermark(self):
