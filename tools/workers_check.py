@@ -107,15 +107,17 @@ DUPLICATES = [
             GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1""",
     ),
     (
+        # the same text to the same people about the same record: two digests of as many
+        # reviews have the same subject, not the same body
         "emails made twice during the run (model, record, subject, recipients, recipient"
-        " partners, count)",
+        " partners, body's md5, count)",
         """SELECT m.model, m.res_id, m.subject, mm.email_to,
                   (SELECT array_agg(r.res_partner_id ORDER BY r.res_partner_id)
                      FROM mail_mail_res_partner_rel r WHERE r.mail_mail_id = mm.id) AS partners,
-                  count(*)
+                  md5(m.body), count(*)
              FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
             WHERE mm.create_date >= %(start)s
-            GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1""",
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1""",
     ),
     (
         "feedback requests made twice during the run (project, partner, kind, count)",

@@ -169,7 +169,11 @@ class RetentionProfileBuilder(models.AbstractModel):
                 ON CONFLICT (partner_id) DO NOTHING
                 """,
                 list(partner_ids),
-            )
+            ),
+            # another transaction queueing or taking off the same customer meanwhile makes
+            # PostgreSQL refuse it: Odoo tries the request again, the jobs the step
+            # (_job_retrying); the refusal is not an error of the server's log
+            log_exceptions=False,
         )
 
     @api.model
