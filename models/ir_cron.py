@@ -2,7 +2,7 @@ import logging
 import time
 import weakref
 
-from odoo import models
+from odoo import SUPERUSER_ID, api, models
 
 from .retention_job_mixin import PASS_SHARE, cron_pass, cron_time_limit
 
@@ -29,7 +29,11 @@ class IrCron(models.Model):
                 job["cron_name"],
                 job["id"],
             )
-            return  # still due (nextcall unchanged): the next pass takes it
+            # still due (nextcall unchanged): the next pass takes it, that of the first cron
+            # worker woken (else a worker sleeps up to a minute between passes)
+            env = api.Environment(cron_cr, SUPERUSER_ID, {})
+            cron_cr.postcommit.add(env["ir.cron"]._notifydb)
+            return None
         return super()._process_job(db, cron_cr, job)
 
     @classmethod

@@ -312,9 +312,18 @@ class TestCronWorkerTimeLimit(TransactionCase):
                 Cron._retention_pass_spent(self.env.cr, {"id": odoo_job.id}),
                 "Odoo's and other modules' jobs are not held back",
             )
-            with patch.object(ir_cron_module._logger, "info") as info:
+            self.env.cr.postcommit.clear()
+            woken = []
+            with (
+                patch.object(ir_cron_module._logger, "info") as info,
+                patch.object(type(Cron), "_notifydb", lambda cron: woken.append(cron)),
+            ):
                 Cron._process_job(self.env.cr.dbname, self.env.cr, job)
-            self.assertIn("left for the next pass", info.call_args.args[0])
+                self.assertIn("left for the next pass", info.call_args.args[0])
+                self.assertFalse(woken)
+                # once the pass commits, the cron workers are woken for the next one
+                self.env.cr.postcommit.run()
+            self.assertEqual(len(woken), 1)
             self.assertFalse(
                 self.env["ir.cron.progress"].search([("cron_id", "=", ours.id)]), "not run"
             )
