@@ -7,10 +7,7 @@ page, it is loaded again with 400 rows: the number of queries must not change.""
 
 from ast import literal_eval
 
-from dateutil.relativedelta import relativedelta
 from lxml import etree
-
-from odoo.tools.safe_eval import safe_eval
 
 from measure import Measure, Result
 
@@ -313,18 +310,10 @@ class Screens:
         domain = []
         for node in search.iter("filter"):
             if context.get(f"search_default_{node.get('name')}") and node.get("domain"):
-                # the module's own filters compute dates (context_today): evaluated as the web
-                # client does, with nothing but date helpers and the user id in the context
-                domain += safe_eval(node.get("domain"), self._eval_context())
+                # the filters turned on here are literal domains (a date rule is a searchable
+                # field of the model, e.g. retention.review.is_overdue): nothing is evaluated
+                domain += literal_eval(node.get("domain"))
         return domain
-
-    def _eval_context(self):
-        """What the web client gives a filter's domain to evaluate."""
-        return {
-            "context_today": lambda: self.today,
-            "relativedelta": relativedelta,
-            "uid": self.env.uid,
-        }
 
     # -- Reviews, follow-ups ----------------------------------------------------------------
     def overdue_reviews(self):
