@@ -4,11 +4,10 @@ import weakref
 
 from odoo import SUPERUSER_ID, api, models
 
+from ..hooks import MODULE
 from .retention_job_mixin import PASS_SHARE, cron_pass, cron_time_limit
 
 _logger = logging.getLogger(__name__)
-
-MODULE = "customer_retention"
 
 
 class IrCron(models.Model):
