@@ -513,6 +513,38 @@ class TestReviewPlanningJob(ReviewCase):
             self.Review.search([("partner_id", "in", customers.ids)]).partner_id, self.risky
         )
 
+    def test_due_reviews_come_before_giving_dates(self):
+        """A customer due today has its review planned by the first batch of the first call,
+        before the customers without a next review date get theirs (on the load test's
+        database, 76,000 of them took a day's calls); a customer given a date due within the
+        lead time is planned by the next call, or once every date is given."""
+        from odoo.addons.customer_retention.models.reviews import retention_review as module
+
+        cron = "customer_retention.ir_cron_retention_plan_reviews"
+        self.set_next(self.active, TODAY)
+        waiting = self.newbie | self.risky
+        with patch.object(module, "ASSIGN_BATCH_SIZE", 1), one_batch_per_call():
+            done, left = run_cron(self.env, cron)
+            self.assertEqual(done, 1)
+            self.assertEqual(
+                self.Review.search([("state", "=", "planned")]).partner_id, self.active
+            )
+            self.assertFalse(any(self.next_date(customer) for customer in waiting))
+            self.assertEqual(left, 3, "two customers without a date, and listing the due ones")
+            calls = 1
+            while left and calls < 10:
+                done, left = run_cron(self.env, cron)
+                calls += 1
+        self.assertEqual(left, 0)
+        # the second call dates the customer at risk (today: monthly), the third plans its
+        # review first, then dates the new customer; the fifth lists nobody left due
+        self.assertEqual(calls, 5)
+        self.assertTrue(all(self.next_date(customer) for customer in waiting))
+        # the customer at risk is reviewed monthly: due within the lead time once dated
+        self.assertEqual(
+            self.Review.search([("state", "=", "planned")]).partner_id, self.active | self.risky
+        )
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
