@@ -8,10 +8,12 @@ from .res_partner import INTERNAL_GROUPS
 #: the uninstall hook can drop them.
 RETENTION_MOVE_INDEXES = {
     # the builder reads a batch of customers' invoices (facts, win-backs, flags, contacts on
-    # invoices): without it, every batch scans all customer invoices
-    "account_move_retention_customer_idx": (
+    # invoices): without it, every batch scans all customer invoices. Receipts are in it for
+    # the customer's form: Odoo's days_sales_outstanding reads every sale type of the customer
+    # (a parallel scan of all moves, 0.27 s at 1,000,000 invoices, at each form's opening)
+    "account_move_retention_sale_customer_idx": (
         ["commercial_partner_id", "company_id"],
-        "move_type IN ('out_invoice', 'out_refund')",
+        "move_type IN ('out_invoice', 'out_refund', 'out_receipt')",
     ),
     # the refresh job looks for the invoices written since its last run
     "account_move_retention_write_date_idx": (
@@ -19,6 +21,8 @@ RETENTION_MOVE_INDEXES = {
         "move_type IN ('out_invoice', 'out_refund')",
     ),
 }
+#: Indexes of earlier versions that one above replaces, dropped on upgrade.
+RETIRED_MOVE_INDEXES = ["account_move_retention_customer_idx"]
 
 
 class AccountMove(models.Model):
@@ -26,6 +30,8 @@ class AccountMove(models.Model):
 
     def init(self):
         super().init()
+        for name in RETIRED_MOVE_INDEXES:
+            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
         for name, (expressions, where) in RETENTION_MOVE_INDEXES.items():
             create_index(self.env.cr, name, self._table, expressions, where=where)
 
