@@ -61,7 +61,10 @@ def _remove_indexes(env):
 def _remove_tables(env):
     """The stored rows of the metric and cohort reports: the report models read them through a
     query, so Odoo does not know the tables are the module's."""
-    env.cr.execute("DROP TABLE IF EXISTS retention_metric_period, retention_cohort_period")
+    env.cr.execute(
+        "DROP TABLE IF EXISTS retention_metric_period, retention_metric_total,"
+        " retention_cohort_period"
+    )
 
 
 def _remove_activities_of_our_types(env):

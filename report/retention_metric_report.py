@@ -9,6 +9,23 @@ from .stored_rows import create_rows_table, customer_rows_from, replace_rows
 
 #: The table of the report's stored rows.
 PERIOD_TABLE = "retention_metric_period"
+#: The table of their sums per company and period (the dashboard without filters).
+TOTAL_TABLE = "retention_metric_total"
+#: The report's columns the dashboard sums: counts, then amounts.
+TOTAL_COUNT_FIELDS = ["customers_start", "customers_end", "customers_gained", "customers_lost"]
+TOTAL_MONEY_FIELDS = [
+    "revenue_start",
+    "revenue_end",
+    "revenue_retained",
+    "revenue_expansion",
+    "revenue_contraction",
+    "revenue_churned",
+    "revenue_period",
+    "revenue_repeat",
+    "revenue_new",
+    "revenue_at_risk",
+    "revenue_lifetime",
+]
 
 
 def money_column(string, help_text):
@@ -197,6 +214,29 @@ class RetentionMetricReport(models.Model):
             "retention_metric_period_company_type_start_idx",
             ["company_id", "period_type", "period_start"],
         )
+        self._init_totals()
+
+    def _init_totals(self):
+        """The table of the rows' sums per company and period, filled from the stored rows
+        when it is new (an upgrade from a version without it)."""
+        cr = self.env.cr
+        cr.execute("SELECT to_regclass(%s)", [TOTAL_TABLE])
+        existed = cr.fetchone()[0]
+        create_rows_table(
+            cr,
+            TOTAL_TABLE,
+            [
+                ("company_id", "INTEGER NOT NULL"),
+                ("period_type", "VARCHAR NOT NULL"),
+                ("period_start", "DATE NOT NULL"),
+            ]
+            + [(name, "BIGINT") for name in TOTAL_COUNT_FIELDS]
+            + [(name, "NUMERIC") for name in TOTAL_MONEY_FIELDS],
+            "retention_metric_total_company_type_start_idx",
+            ["company_id", "period_type", "period_start"],
+        )
+        if not existed:
+            self._rebuild_totals(SQL("TRUE"))
 
     @api.model
     def _rebuild_periods(self, company, period_from):
@@ -218,8 +258,74 @@ class RetentionMetricReport(models.Model):
             ),
             self._metric_query(current, company.id, period_from),
         )
+        self._rebuild_totals(
+            SQL(
+                "r.company_id = %s AND r.period_start >= date_trunc(r.period_type, %s::date)::date",
+                company.id,
+                period_from,
+            )
+        )
         self.invalidate_model()
         return written
+
+    @api.model
+    def _rebuild_totals(self, condition):
+        """The sums per company and period of the report's rows that meet ``condition`` (on
+        the report's row ``r``), written again: the report's own query adds them up, so that
+        the dashboard reads the figures a grouped read of the report gives, without summing
+        100,000 customers' rows at each opening (0.56 s at that size)."""
+        sums = SQL(", ").join(
+            SQL("SUM(r.%s)", SQL.identifier(name))
+            for name in TOTAL_COUNT_FIELDS + TOTAL_MONEY_FIELDS
+        )
+        columns = SQL(", ").join(
+            SQL.identifier(name)
+            for name in ["company_id", "period_type", "period_start"]
+            + TOTAL_COUNT_FIELDS
+            + TOTAL_MONEY_FIELDS
+        )
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM %(total)s r WHERE %(condition)s",
+                total=SQL.identifier(TOTAL_TABLE),
+                condition=condition,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO %(total)s (%(columns)s)
+                   SELECT r.company_id, r.period_type, r.period_start, %(sums)s
+                     FROM (%(rows)s) r
+                    WHERE %(condition)s
+                    GROUP BY r.company_id, r.period_type, r.period_start""",
+                total=SQL.identifier(TOTAL_TABLE),
+                columns=columns,
+                sums=sums,
+                rows=self._table_query,
+                condition=condition,
+            )
+        )
+
+    @api.model
+    def _company_totals(self, company, period_type, starts):
+        """{period start: {column: sum}} of this company's rows of these periods, from the
+        stored sums; a period without rows is left out (as in a grouped read)."""
+        names = TOTAL_COUNT_FIELDS + TOTAL_MONEY_FIELDS
+        self.env.cr.execute(
+            SQL(
+                "SELECT period_start, %s FROM %s WHERE company_id = %s AND period_type = %s"
+                " AND period_start = ANY(%s)",
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                SQL.identifier(TOTAL_TABLE),
+                company.id,
+                period_type,
+                list(starts),
+            )
+        )
+        return {
+            start: dict(zip(names, values, strict=True))
+            for start, *values in self.env.cr.fetchall()
+        }
 
     # ------------------------------------------------------------------
     # The stored rows' query, in parts others override: per customer and period, what the

@@ -140,3 +140,67 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
     def test_history_dates(self):
         data = self.Dashboard.get_dashboard_data("year", self.company.id)
         self.assertEqual(data["history"][-1]["period_start"], str(date(2026, 1, 1)))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestStoredPeriodTotals(RetentionAnalyticsCase):
+    """The dashboard without filters reads the sums stored per company and period (issue
+    #21: summing 100,000 customers' rows took 0.56 s at each opening): they must be what a
+    grouped read of the report gives, for every period, after every rebuild."""
+
+    def grouped(self, period_type):
+        Dashboard = self.env["retention.dashboard"]
+        starts = (
+            self.env["retention.metric.report"]
+            .search([("company_id", "=", self.company.id), ("period_type", "=", period_type)])
+            .mapped("period_start")
+        )
+        domain = [("company_id", "=", self.company.id), ("period_type", "=", period_type)]
+        read = Dashboard._period_totals(domain, sorted(set(starts)), True)
+        stored = Dashboard._company_period_totals(self.company, period_type, read.keys(), True)
+        return read, stored
+
+    def assert_stored_sums_are_the_grouped_read(self):
+        for period_type in ("month", "quarter", "year"):
+            read, stored = self.grouped(period_type)
+            self.assertTrue(read, period_type)
+            self.assertEqual(stored.keys(), read.keys(), period_type)
+            for start, figures in read.items():
+                for name, value in figures.items():
+                    self.assertAlmostEqual(stored[start][name], value, 2, (start, name))
+                    # counts stay whole numbers, as a grouped read gives them
+                    self.assertIs(type(stored[start][name]), type(value), (start, name))
+
+    def test_the_sums_follow_every_rebuild(self):
+        self.assert_stored_sums_are_the_grouped_read()
+        year = self.to_date("2026-01-01")
+        before = self.grouped("year")[1][year]
+        # a new invoice in the running month: its periods are rebuilt
+        self.make_invoice(self.b, "2026-06-05", 4000)
+        june = self.to_date("2026-06-01")
+        self.Snapshot._rebuild(self.company, june, self.to_date(TODAY))
+        self.Snapshot._rebuild_reports(self.company, june)
+        after = self.grouped("year")[1][year]
+        self.assertAlmostEqual(after["revenue_period"], before["revenue_period"] + 4000)
+        self.assert_stored_sums_are_the_grouped_read()
+
+    def test_an_upgrade_fills_the_new_table(self):
+        read, _stored = self.grouped("quarter")
+        self.env.cr.execute("DROP TABLE retention_metric_total")
+        self.env["retention.metric.report"].init()
+        self.assertEqual(self.grouped("quarter")[1].keys(), read.keys())
+        self.assert_stored_sums_are_the_grouped_read()
+
+    def test_a_user_without_money_rights_gets_no_amount(self):
+        user = self.new_company_user("counts_only", "customer_retention.group_retention_user")
+        Dashboard = self.env["retention.dashboard"].with_user(user)
+        totals = Dashboard._company_period_totals(
+            self.company, "year", [self.to_date("2026-01-01")], False
+        )
+        figures = totals[self.to_date("2026-01-01")]
+        self.assertGreater(figures["customers_end"], 0)
+        self.assertEqual(figures["revenue_end"], 0)
+        data = Dashboard.get_dashboard_data("year", self.company.id)
+        self.assertFalse(data["money"])
+        self.assertNotIn("revenue_at_risk", {kpi["key"] for kpi in data["kpis"]})
