@@ -5,6 +5,7 @@ of the reports' stored rows writes only the rows that changed."""
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import TODAY, RetentionAnalyticsCase, RetentionCase
@@ -49,6 +50,32 @@ class TestKanbanStageIndex(RetentionCase):
 
     def test_every_company_has_the_index_a_column_search_uses(self):
         self.assert_index_serves_the_columns(self.company)
+
+    def stage_null_share(self):
+        """What PostgreSQL's statistics say of the company's stages: the share of partners
+        without one (the index's expression)."""
+        self.env.cr.execute(
+            "SELECT null_frac FROM pg_stats WHERE tablename = %s", [STAGE_INDEX % self.company.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_the_daily_recompute_refreshes_the_statistics(self):
+        """Statistics taken before the stages were written (at install, on a new company)
+        say every partner is without one: the plans of the kanban's columns read every
+        partner until the daily job, having written every stage, analyses the table."""
+        self.make_invoice(self.customer, "2026-05-01", 100)
+        key = str(self.company.id)
+        self.env.cr.execute("UPDATE res_partner SET retention_stage = retention_stage - %s", [key])
+        self.env.cr.execute("ANALYZE res_partner")
+        self.assertEqual(self.stage_null_share(), 1.0)
+        self.env["res.partner"].invalidate_model(["retention_stage"])
+        self.env["retention.profile.builder"]._cron_recompute_all()
+        self.assertTrue(self.customer.with_company(self.company).retention_stage)
+        self.assertLess(self.stage_null_share(), 1.0)
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param("customer_retention.last_analyze_mark"),
+            str(fields.Date.context_today(self.env.user)),
+        )
 
     def test_a_new_company_gets_its_index(self):
         company = self.env["res.company"].create({"name": "Kanban Index Co"})

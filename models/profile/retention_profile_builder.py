@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 
 WATERMARK_PARAM = "customer_retention.refresh_watermark"
 FULL_MARK_PARAM = "customer_retention.last_full_mark"
+#: The day the customers' statistics were last refreshed after the daily full recompute.
+ANALYZE_MARK_PARAM = "customer_retention.last_analyze_mark"
 #: At most this far before the time of a scan, the next scan starts at the oldest transaction
 #: still running (see _next_watermark).
 WATERMARK_OVERLAP = timedelta(hours=1)
@@ -145,7 +147,22 @@ class RetentionProfileBuilder(models.AbstractModel):
             self._job_retrying(self._queue_all_customers)
             params.set_param(FULL_MARK_PARAM, today)
             self._job_commit()
-        self._process_queue()
+        done, left = self._process_queue()
+        if not left and params.get_param(ANALYZE_MARK_PARAM) != today:
+            self._analyze_customers()
+            params.set_param(ANALYZE_MARK_PARAM, today)
+            self._job_commit()
+        return done, left
+
+    @api.model
+    def _analyze_customers(self):
+        """Fresh statistics of the partners once the day's full recompute is done: the
+        screens' plans (the kanban's per-company stage index, the dashboard's groupings) rest
+        on how the stages and scores are spread, which the recompute just rewrote for every
+        customer. Autovacuum would get there in time, or never where it is off: with the
+        statistics of the empty stages of the install, a kanban column read every partner
+        (0.21 s instead of 0.04 s at 100,000 customers, issue #21). 1.4 s at that size."""
+        self.env.cr.execute("ANALYZE res_partner")
 
     # ------------------------------------------------------------------
     # Refresh queue
