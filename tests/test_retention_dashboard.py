@@ -125,6 +125,38 @@ class TestRetentionDashboard(RetentionAnalyticsCase):
             self.env.user.id, [o["id"] for o in data["filter_options"]["account_manager_id"]]
         )
 
+    def test_filter_options_are_those_of_the_customers(self):
+        industry = self.env["res.partner.industry"].create({"name": "Dashboard Test Industry"})
+        belgium, japan = self.env.ref("base.be"), self.env.ref("base.jp")
+        self.a.write(
+            {
+                "country_id": belgium.id,
+                "industry_id": industry.id,
+                "retention_account_manager_id": self.env.user.id,
+            }
+        )
+        # a partner without invoices is no customer: its country is not offered
+        prospect = self.env["res.partner"].create(
+            {"name": "Dashboard Prospect", "is_company": True, "country_id": japan.id}
+        )
+        self.recompute(self.a | prospect)
+        options = self.Dashboard._filter_options(self.company)
+        self.assertIn(belgium.id, [o["id"] for o in options["country_id"]])
+        self.assertNotIn(japan.id, [o["id"] for o in options["country_id"]])
+        self.assertIn({"id": industry.id, "name": industry.display_name}, options["industry_id"])
+        self.assertIn(self.env.user.id, [o["id"] for o in options["account_manager_id"]])
+        # what a grouped read per field gives, sorted by name
+        Partner = self.env["res.partner"].with_company(self.company)
+        domain = [("retention_stage", "not in", (False, "prospect"))]
+        for key, name in (
+            ("account_manager_id", "retention_account_manager_id"),
+            ("country_id", "country_id"),
+            ("industry_id", "industry_id"),
+        ):
+            groups = Partner._read_group(domain + [(name, "!=", False)], [name], [])
+            expected = sorted((rec.display_name, rec.id) for (rec,) in groups)
+            self.assertEqual([(o["name"], o["id"]) for o in options[key]], expected, key)
+
     def test_undefined_figures_are_empty(self):
         """Year 2024: nobody before, so no retention rate: shown empty, not 0."""
         with freeze_time("2024-06-15"):
