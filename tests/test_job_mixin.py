@@ -30,6 +30,7 @@ def cron_worker_pass(deadline, cursor=None):
     cron_pass.deadline = deadline
     cron_pass.cursor = (lambda: cursor) if cursor is not None else None
     cron_pass.jobs = None
+    cron_pass.behind, cron_pass.left = set(), set()
     try:
         yield
     finally:
@@ -335,5 +336,44 @@ class TestCronWorkerTimeLimit(TransactionCase):
                 try:
                     self.assertFalse(Cron._retention_pass_spent(other, job))
                     self.assertAlmostEqual(cron_pass.deadline, time.monotonic() + 450, delta=5)
+                    # ... and the job left behind goes first in it
+                    self.assertEqual(cron_pass.behind, {ours.id})
                 finally:
                     other.close()
+
+    def test_the_jobs_that_ran_yield_to_those_left_behind(self):
+        """Odoo takes the ready jobs by priority every pass: without this, a job of the
+        module left behind waited until the jobs before it had no work left (the review
+        planning, behind 100,000 customers' recompute in the load test)."""
+        Cron = self.env["ir.cron"].sudo()
+        planner = self.env.ref("customer_retention.ir_cron_retention_plan_reviews").sudo()
+        refresh = self.env.ref("customer_retention.ir_cron_retention_refresh_changed").sudo()
+        odoo_job = self.env.ref("base.autovacuum_job").sudo()
+        first = {"id": refresh.id, "cron_name": refresh.name}
+        behind = {"id": planner.id, "cron_name": planner.name}
+        with cron_worker_pass(time.monotonic() + 600, cursor=self.env.cr):
+            cron_pass.behind = {planner.id}
+            self.assertFalse(Cron._retention_pass_spent(self.env.cr, first))
+            self.assertTrue(Cron._retention_yields(self.env.cr, first))
+            self.assertFalse(Cron._retention_yields(self.env.cr, behind))
+            self.assertFalse(
+                Cron._retention_yields(self.env.cr, {"id": odoo_job.id}),
+                "Odoo's and other modules' jobs never yield",
+            )
+            self.env.cr.postcommit.clear()
+            with (
+                patch.object(ir_cron_module._logger, "info") as info,
+                patch.object(type(Cron), "_notifydb", lambda cron: None),
+            ):
+                Cron._process_job(self.env.cr.dbname, self.env.cr, first)
+            self.assertIn("yields", info.call_args.args[-1])
+            self.assertFalse(
+                self.env["ir.cron.progress"].search([("cron_id", "=", refresh.id)]), "not run"
+            )
+            # the job that yielded goes first in the worker's next pass
+            self.assertEqual(cron_pass.left, {refresh.id})
+        with cron_worker_pass(None, cursor=self.env.cr):
+            cron_pass.behind = {planner.id}
+            self.assertFalse(
+                Cron._retention_yields(self.env.cr, first), "without a time limit: no turns"
+            )
