@@ -658,6 +658,63 @@ class TestReviewPlanningWorkers(JobWorkersCase):
         self.assertEqual(self._open_reviews(), dict.fromkeys(self.partner_ids, 1))
         self.assertEqual(self._digest_count(), 1)
 
+    def _pending_digests(self, cr):
+        cr.execute(
+            "SELECT id FROM retention_review WHERE partner_id = ANY(%s) AND digest_pending",
+            [self.partner_ids],
+        )
+        return {row[0] for row in cr.fetchall()}
+
+    def _plan_without_digest(self):
+        """The three reviews planned and committed, none told yet."""
+        with self.registry.cursor() as cr:
+            with patch.object(RetentionReview, "_send_review_digests", lambda self: 0):
+                self._planner(cr)._cron_plan_reviews()
+            self.assertEqual(len(self._pending_digests(cr)), 3)
+            cr.execute(
+                "SELECT id FROM retention_review WHERE partner_id = ANY(%s)", [self.partner_ids]
+            )
+            return sorted(row[0] for row in cr.fetchall())
+
+    def test_a_review_a_user_holds_is_told_by_the_next_digest(self):
+        """The digest skips a review locked by a user completing it (without waiting: the
+        lock timeout makes a wait fail the test), and the next run tells of it."""
+        reviews = self._plan_without_digest()
+        with self.registry.cursor() as user_cr, self.registry.cursor() as cr:
+            user_cr.execute(
+                "SELECT id FROM retention_review WHERE id = %s FOR UPDATE", [reviews[0]]
+            )
+            cr.execute("SET LOCAL lock_timeout = '2s'")
+            self._planner(cr)._send_review_digests()
+            cr.commit()
+            self.assertEqual(self._pending_digests(cr), {reviews[0]})
+            self.assertEqual(self._digest_count(), 1)
+        with self.registry.cursor() as cr:
+            self._planner(cr)._send_review_digests()
+            cr.commit()
+            self.assertFalse(self._pending_digests(cr))
+        self.assertEqual(self._digest_count(), 2)
+
+    def test_a_review_changed_since_the_run_began_is_left_to_the_next_digest(self):
+        """A review completed and committed after the planning transaction's snapshot: the
+        digest takes nothing rather than fail the job's last commit."""
+        reviews = self._plan_without_digest()
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT 1")  # the planning transaction's snapshot is taken now
+            with self.registry.cursor() as user_cr:
+                user_cr.execute(
+                    "UPDATE retention_review SET notes = 'done meanwhile' WHERE id = %s",
+                    [reviews[1]],
+                )
+            self._planner(cr)._send_review_digests()
+            cr.commit()
+        self.assertEqual(self._digest_count(), 0)
+        with self.registry.cursor() as cr:
+            self._planner(cr)._send_review_digests()
+            cr.commit()
+            self.assertFalse(self._pending_digests(cr))
+        self.assertEqual(self._digest_count(), 1)
+
     def test_rerun_after_commit_plans_nothing(self):
         with self.registry.cursor() as cr:
             self._planner(cr)._cron_plan_reviews()

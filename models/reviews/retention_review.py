@@ -1243,8 +1243,16 @@ class RetentionReview(models.Model):
     @api.model
     def _send_review_digests(self):
         """One message per reviewer listing the reviews planned for them since the last
-        digest; the reviews are then marked as told."""
-        pending = self.search([("digest_pending", "=", True)], order="date_planned, id")
+        digest; the reviews are then marked as told. The pending reviews are claimed (FOR
+        UPDATE SKIP LOCKED): one that a user is completing, or another worker telling, is
+        left to the next digest. Marking such a review told failed the planning job's last
+        commit in the load test, and the day's planning stopped with it (issue #21)."""
+        self.flush_model(["digest_pending"])
+        pending = self.browse(
+            self._job_claim(
+                "retention_review", SQL("digest_pending"), order=SQL("date_planned, id")
+            )
+        )
         planned = pending.filtered(lambda r: r.state == "planned" and r.user_id)
         for user, reviews in planned.grouped("user_id").items():
             self._send_digest(user, reviews)
