@@ -113,13 +113,27 @@ class RetentionJobMixin(models.AbstractModel):
         return deadline is not None and time.monotonic() >= deadline
 
     @api.model
+    def _job_pass_fresh(self, share=0.8):
+        """Whether at least ``share`` of the module's share of this cron worker's pass is
+        left: a unit of work that cannot stop halfway and takes long under load starts only
+        then (first in a pass). Always outside a cron worker with a time limit."""
+        deadline, limit = pass_deadline(), cron_time_limit()
+        if deadline is None or not limit:
+            return True
+        return deadline - time.monotonic() >= share * PASS_SHARE * limit
+
+    @api.model
     def _job_continue_next_pass(self):
         """The scheduled action running this job is due again at once: the next pass of a
-        cron worker takes it (Odoo keeps a trigger dated after the start of the run)."""
+        cron worker takes it (Odoo keeps a trigger dated after the start of the run), this
+        worker's next pass first (ir.cron._retention_yields: a job left behind)."""
         cron_id = self.env.context.get("cron_id")
         if cron_id:
             # sudo: the scheduled action's own trigger, whoever it runs as
             self.env["ir.cron"].sudo().browse(cron_id)._trigger()
+            left = getattr(cron_pass, "left", None)
+            if left is not None:
+                left.add(cron_id)
 
     @api.model
     def _job_retrying(self, function, attempts=5):

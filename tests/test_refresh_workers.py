@@ -7,11 +7,14 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import config
 
 from odoo.addons.customer_retention.models.analytics import retention_snapshot
 from odoo.addons.customer_retention.models.profile import retention_profile_builder
+from odoo.addons.customer_retention.models.retention_job_mixin import cron_pass
 
 from .common import TODAY, JobWorkersCase, RetentionCase, one_batch_per_call, run_cron
+from .test_job_mixin import cron_worker_pass
 
 REFRESH_CRON = "customer_retention.ir_cron_retention_refresh_changed"
 RECOMPUTE_CRON = "customer_retention.ir_cron_retention_recompute_all"
@@ -144,6 +147,42 @@ class TestRefreshJobsOnTheHelper(RetentionCase):
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestSnapshotJobOnTheHelper(RetentionCase):
+    def test_the_reports_start_first_in_a_pass(self):
+        """A company's reports (metric rows, cohort cells) are one unit that cannot stop
+        halfway: in a cron worker, they start only with most of the pass's share left, else
+        the job asks for its turn first in the next pass (under load they outlasted the rest
+        of a pass, and Odoo stopped the worker)."""
+        import time
+
+        self.make_invoice(self.customer, "2026-03-10", 1000)
+        Job = self.env["retention.snapshot.job"].sudo()
+        cron = self.env.ref(SNAPSHOT_CRON).sudo()
+
+        def call():
+            progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+            snapshots = self.env["retention.snapshot"].with_context(
+                ir_cron_progress_id=progress.id, cron_id=cron.id
+            )
+            snapshots._cron_update_snapshots()
+            return progress.done, progress.remaining
+
+        limits = {"workers": 2, "limit_time_real_cron": 120, "limit_time_cpu": 0}
+        with patch.dict(config.options, limits):
+            # 20 s left of the pass's 60 s share: the months, not the reports
+            with cron_worker_pass(time.monotonic() + 20, cursor=self.env.cr):
+                done, remaining = call()
+                self.assertGreater(done, 0)
+                self.assertEqual(remaining, 1, "the reports are still to do")
+                self.assertTrue(Job._due_metrics_exist())
+                self.assertIn(cron.id, cron_pass.left, "first in the worker's next pass")
+                self.assertTrue(
+                    self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+                )
+            # a new pass, its share whole: the reports
+            with cron_worker_pass(time.monotonic() + 60, cursor=self.env.cr):
+                self.assertEqual(call(), (0, 0))
+                self.assertFalse(Job._due_metrics_exist())
+
     def test_snapshot_job_rebuilds_a_run_of_months_per_batch(self):
         """A batch claims up to CLAIM_MONTHS due months (here 2), of which at most one closed
         month (scored as of its end, the costly part), and rebuilds each run of consecutive

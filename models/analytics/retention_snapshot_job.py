@@ -172,6 +172,16 @@ class RetentionSnapshotJob(models.Model):
             )
         )
 
+    @api.model
+    def _due_metrics_exist(self):
+        """Whether some company has months rebuilt since their metric rows were."""
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT 1 FROM retention_snapshot_job WHERE done_on IS NOT NULL "
+            "AND metrics_done_on IS DISTINCT FROM done_on LIMIT 1"
+        )
+        return bool(self.env.cr.fetchone())
+
     def _mark_metrics_done(self):
         self.env.cr.execute(
             SQL(
