@@ -32,13 +32,16 @@ class IrCron(models.Model):
                 "the module's jobs have spent their share of the cron worker's time limit in "
                 "this one"
             )
+            # left behind: first in the worker's next pass
+            cron_pass.left.add(job["id"])
         elif cls._retention_yields(cron_cr, job):
+            # only postponed: counted as left behind, it would queue up again before the job
+            # it yielded to
             reason = "it yields to the module's jobs left behind by the last pass"
         else:
             cron_pass.behind.discard(job["id"])
             return super()._process_job(db, cron_cr, job)
         _logger.info("Job %r (%s) left for the next pass: %s", job["cron_name"], job["id"], reason)
-        cron_pass.left.add(job["id"])
         # still due (nextcall unchanged): the next pass takes it, that of the first cron
         # worker woken (else a worker sleeps up to a minute between passes)
         env = api.Environment(cron_cr, SUPERUSER_ID, {})
