@@ -123,16 +123,20 @@ class RetentionJobMixin(models.AbstractModel):
         return deadline - time.monotonic() >= share * PASS_SHARE * limit
 
     @api.model
-    def _job_continue_next_pass(self):
+    def _job_continue_next_pass(self, first=False):
         """The scheduled action running this job is due again at once: the next pass of a
-        cron worker takes it (Odoo keeps a trigger dated after the start of the run), this
-        worker's next pass first (ir.cron._retention_yields: a job left behind)."""
+        cron worker takes it (Odoo keeps a trigger dated after the start of the run); with
+        ``first``, this worker's next pass takes it before the module's other jobs, as one
+        left behind (ir.cron._retention_yields), for a unit that only starts first in a pass.
+        A job that merely ran out of the pass's share is not: it had its turn (marked, the
+        job of the highest priority among those left behind had it again in every pass, and
+        the review planning none in the load test)."""
         cron_id = self.env.context.get("cron_id")
         if cron_id:
             # sudo: the scheduled action's own trigger, whoever it runs as
             self.env["ir.cron"].sudo().browse(cron_id)._trigger()
             left = getattr(cron_pass, "left", None)
-            if left is not None:
+            if first and left is not None:
                 left.add(cron_id)
 
     @api.model

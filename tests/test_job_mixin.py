@@ -174,6 +174,9 @@ class TestJobHelper(JobWorkersCase):
                 self.assertEqual(
                     helper._job_run_batches(self._batches(cr), self._remaining(cr)), (0, 4)
                 )
+                # it had its turn in this pass: not one left behind, that the module's
+                # other jobs would yield to in the next
+                self.assertNotIn(cron.id, cron_pass.left)
             new_triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
             self.assertEqual(len(new_triggers), 1, "due again for the next pass")
             self.assertEqual((progress.done, progress.remaining), (0, 4))

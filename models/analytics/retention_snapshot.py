@@ -397,7 +397,7 @@ class RetentionSnapshot(models.Model):
             # load test, after other jobs had spent most of the pass: Odoo stopped the
             # worker): they start first in a pass, this job's turn in the next one
             if Job._due_metrics_exist():
-                self._job_continue_next_pass()
+                self._job_continue_next_pass(first=True)
                 self.env["ir.cron"]._notify_progress(done=done, remaining=1)
             return done
         self._rebuild_due_metrics()
