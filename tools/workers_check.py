@@ -178,6 +178,38 @@ def say(text):
     print(f">>> {text}", file=sys.stderr, flush=True)
 
 
+RETRIED = re.compile(r"^\S+ \S+ (\d+) INFO .*SERIALIZATION_FAILURE, \d+ tries left")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \S+ (\d+) ")
+
+
+def log_errors(lines):
+    """(error lines, conflicts retried) of a server log. Odoo logs the statement PostgreSQL
+    refused for a concurrent update (``bad query``, at ERROR level), then tries the whole
+    request again: such a line followed, in the same process, by Odoo's *SERIALIZATION_FAILURE,
+    N tries left* is a conflict retried, not an error (a request that exhausts its tries ends
+    with a traceback, which is one)."""
+    errors, refused, retried = [], {}, 0
+    for line in lines:
+        line = line.rstrip()
+        match = LOG_LINE.match(line)
+        pid = match.group(1) if match else None
+        if pid and RETRIED.match(line) and pid in refused:
+            refused.pop(pid)
+            retried += 1
+            continue
+        stopped = "CPU time limit" in line or "timeout after" in line
+        if stopped or " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+            if pid and " odoo.sql_db: bad query:" in line:
+                # pending: an error unless Odoo tries the request again
+                errors.extend(refused.pop(pid, []))
+                refused[pid] = [line]
+            else:
+                errors.append(line)
+    for lines_left in refused.values():
+        errors.extend(lines_left)
+    return errors, retried
+
+
 class Checker:
     def __init__(self, args):
         self.args = args
@@ -427,18 +459,17 @@ class Checker:
 
     def check_log(self):
         """Errors of the server's log, and a worker Odoo stopped for its time limits."""
-        errors = []
+        errors, retried = [], 0
         for path in (self.args.log, f"{self.args.log}.stderr"):
             with open(path, encoding="utf-8", errors="replace") as log:
-                for line in log:
-                    stopped = "CPU time limit" in line or "timeout after" in line
-                    if (
-                        stopped
-                        or " ERROR " in line
-                        or " CRITICAL " in line
-                        or line.startswith("Traceback")
-                    ):
-                        errors.append(line.rstrip())
+                found, conflicts = log_errors(log)
+                errors += found
+                retried += conflicts
+        if retried:
+            say(
+                f"{retried} statements refused for a concurrent update, their requests tried"
+                " again by Odoo (not errors)"
+            )
         if errors:
             shown = "\n      ".join(errors[:20])
             self.failures.append(f"the server logged {len(errors)} errors:\n      {shown}")
