@@ -235,7 +235,10 @@ class RetentionMetricReport(models.Model):
             "retention_metric_total_company_type_start_idx",
             ["company_id", "period_type", "period_start"],
         )
-        if not existed:
+        if existed:
+            return
+        cr.execute(SQL("SELECT EXISTS (SELECT FROM %s)", SQL.identifier(PERIOD_TABLE)))
+        if cr.fetchone()[0]:
             self._rebuild_totals(SQL("TRUE"))
 
     @api.model
@@ -301,7 +304,9 @@ class RetentionMetricReport(models.Model):
                 total=SQL.identifier(TOTAL_TABLE),
                 columns=columns,
                 sums=sums,
-                rows=self._table_query,
+                # the report's query without its flush of the customers' fields: the sums do
+                # not read them (and init runs before other modules' columns exist)
+                rows=SQL("%s %s WHERE %s", self._select(), self._from(), self._where()),
                 condition=condition,
             )
         )
