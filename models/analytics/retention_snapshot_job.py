@@ -164,21 +164,21 @@ class RetentionSnapshotJob(models.Model):
         return self.browse(
             self._job_claim(
                 "retention_snapshot_job",
-                SQL(
-                    "company_id = %s AND done_on IS NOT NULL "
-                    "AND metrics_done_on IS DISTINCT FROM done_on",
-                    company.id,
-                ),
+                SQL("company_id = %s AND %s", company.id, self._metrics_due_sql()),
             )
         )
+
+    @api.model
+    def _metrics_due_sql(self):
+        """A month rebuilt since the metric rows of its periods were: those periods are due."""
+        return SQL("done_on IS NOT NULL AND metrics_done_on IS DISTINCT FROM done_on")
 
     @api.model
     def _due_metrics_exist(self):
         """Whether some company has months rebuilt since their metric rows were."""
         self.flush_model()
         self.env.cr.execute(
-            "SELECT 1 FROM retention_snapshot_job WHERE done_on IS NOT NULL "
-            "AND metrics_done_on IS DISTINCT FROM done_on LIMIT 1"
+            SQL("SELECT 1 FROM retention_snapshot_job WHERE %s LIMIT 1", self._metrics_due_sql())
         )
         return bool(self.env.cr.fetchone())
 
