@@ -676,6 +676,12 @@ class TestReviewPlanningWorkers(JobWorkersCase):
             )
             return sorted(row[0] for row in cr.fetchall())
 
+    def _next_digest_tells_the_rest(self):
+        with self.registry.cursor() as cr:
+            self._planner(cr)._send_review_digests()
+            cr.commit()
+            self.assertFalse(self._pending_digests(cr))
+
     def test_a_review_a_user_holds_is_told_by_the_next_digest(self):
         """The digest skips a review locked by a user completing it (without waiting: the
         lock timeout makes a wait fail the test), and the next run tells of it."""
@@ -689,10 +695,7 @@ class TestReviewPlanningWorkers(JobWorkersCase):
             cr.commit()
             self.assertEqual(self._pending_digests(cr), {reviews[0]})
             self.assertEqual(self._digest_count(), 1)
-        with self.registry.cursor() as cr:
-            self._planner(cr)._send_review_digests()
-            cr.commit()
-            self.assertFalse(self._pending_digests(cr))
+        self._next_digest_tells_the_rest()
         self.assertEqual(self._digest_count(), 2)
 
     def test_a_review_changed_since_the_run_began_is_left_to_the_next_digest(self):
@@ -709,10 +712,7 @@ class TestReviewPlanningWorkers(JobWorkersCase):
             self._planner(cr)._send_review_digests()
             cr.commit()
         self.assertEqual(self._digest_count(), 0)
-        with self.registry.cursor() as cr:
-            self._planner(cr)._send_review_digests()
-            cr.commit()
-            self.assertFalse(self._pending_digests(cr))
+        self._next_digest_tells_the_rest()
         self.assertEqual(self._digest_count(), 1)
 
     def test_rerun_after_commit_plans_nothing(self):
