@@ -201,13 +201,12 @@ def log_errors(lines):
         if stopped or " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
             if pid and " odoo.sql_db: bad query:" in line:
                 # pending: an error unless Odoo tries the request again
-                errors.extend(refused.pop(pid, []))
-                refused[pid] = [line]
+                if pid in refused:
+                    errors.append(refused[pid])
+                refused[pid] = line
             else:
                 errors.append(line)
-    for lines_left in refused.values():
-        errors.extend(lines_left)
-    return errors, retried
+    return errors + list(refused.values()), retried
 
 
 class Checker:
